@@ -1,0 +1,104 @@
+/**
+ * The command line. `audit-router [options]` routes stdin; `audit-router check-config -c FILE`
+ * validates a config and prints the resolved pipeline. Exit: 0 ok, 1 events not written, 2 usage
+ * or config error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig, type ConfigFlags, type RouterConfig } from './config';
+import { ConfigError, SinkError } from './errors';
+import { createLogger, LEVELS, type Level } from './log';
+import { Redactor } from './redact';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+function addRouteOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'TOML config (docs/config.md); the flags below add to it')
+    .option('--policy <file>', "a redisctl-mcp policy TOML: its [audit].redact_fields are added to redaction")
+    .option('--redact-field <name...>', 'more field names to redact')
+    .option('--file <path>', 'add a file sink (rotating; defaults in docs/sinks/file.md); repeatable', collect)
+    .option('--stdout', 'add a stdout sink (JSON lines)')
+    .option('--dead-letter <path>', 'where rejected lines and undeliverable events go (redacted)')
+    .option('--passthrough', 'write non-audit lines to stderr, redacted, instead of dropping them')
+    .option('--max-line-bytes <n>', 'longest accepted line, in bytes (default 1048576)')
+    .option('--shutdown-timeout <duration>', 'how long to drain sinks at exit (default "30s")')
+    .addOption(new Option('--log-level <level>', 'our own diagnostics on stderr').choices(LEVELS as string[]));
+}
+
+/** The resolved pipeline, as check-config prints it: secrets in sink options redacted. */
+export function describeConfig(config: RouterConfig): unknown {
+  const redactor = new Redactor({ fields: [] });
+  const sink = (s: RouterConfig['sinks'][number]) => ({
+    name: s.name,
+    type: s.type,
+    options: redactor.redactValue(JSON.parse(JSON.stringify(s.options))),
+  });
+  return {
+    config: config.file,
+    input: config.input,
+    redact: {
+      extra_fields: config.redact.fields,
+      policy: config.redact.policy,
+      policy_fields: config.redact.policyFields,
+    },
+    sinks: config.sinks.map(sink),
+    dead_letter: config.deadLetter ? sink(config.deadLetter) : null,
+    shutdown_timeout_ms: config.shutdownTimeoutMs,
+    log_level: config.logLevel,
+  };
+}
+
+function fail(err: unknown): number {
+  if (err instanceof ConfigError || err instanceof SinkError) {
+    process.stderr.write(`audit-router: ${err.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`audit-router: internal error: ${(err as Error).stack ?? String(err)}\n`);
+  return 70;
+}
+
+export async function mainAsync(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('audit-router')
+    .description('Routes the audit trail of an MCP server (redisctl-mcp) from its stderr to sinks, redacted.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  addRouteOptions(program).action(async (flags: ConfigFlags) => {
+    const config = await loadConfig(flags);
+    const logger = createLogger(config.logLevel as Level);
+    const { run } = await import('./run.js');
+    code = await run(config, { input: process.stdin, logger });
+  });
+  program
+    .command('check-config')
+    .description('validate a config and print the resolved pipeline; exit 0 when valid, 2 when not')
+    .exitOverride()
+    .requiredOption('-c, --config <file>', 'the TOML config to check')
+    .action(async (flags: ConfigFlags) => {
+      const config = await loadConfig(flags);
+      process.stdout.write(JSON.stringify(describeConfig(config), null, 2) + '\n');
+    });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    return fail(err);
+  }
+  return code;
+}
+
+export function main(argv: string[]): void {
+  mainAsync(argv).then(
+    (code) => {
+      process.exitCode = code;
+      // Exit once stdout/stderr have flushed; nothing else may keep the process alive.
+      setImmediate(() => process.exit(code));
+    },
+    (err: unknown) => {
+      process.exitCode = fail(err);
+      setImmediate(() => process.exit(process.exitCode));
+    },
+  );
+}

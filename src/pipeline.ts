@@ -1,0 +1,177 @@
+/**
+ * The router: lines → parse/select → redact → route → sinks, one way.
+ *
+ * It takes raw input chunks, cuts them into lines (src/lines.ts), classifies each line
+ * (src/select.ts), redacts what leaves (src/redact.ts) and writes each audit event to every sink.
+ * Backpressure: after each chunk, it waits until every sink that asked for it has drained, so the
+ * reader never runs ahead of the slowest sink by more than one chunk.
+ */
+import { createHash } from 'node:crypto';
+import type { JsonObject } from './json';
+import { LineSplitter, type LineHandler, type OversizeLine } from './lines';
+import type { Logger } from './log';
+import type { Redactor } from './redact';
+import { eventFields, isJsonObjectLine, mayBeAudit, type Selector } from './select';
+import type { DeadLetter, Sink, SinkEvent } from './sink';
+
+export interface RouterCounters {
+  /** Input lines, empty ones included. */
+  lines: number;
+  empty: number;
+  /** Valid audit events handed to the sinks. */
+  audit: number;
+  /** Audit events that failed the schema (dead-lettered, redacted). */
+  invalid: number;
+  /** Lines that looked like audit events but did not parse (dead-lettered without content). */
+  unparseable: number;
+  /** Lines over max_line_bytes (dead-lettered without content). */
+  oversize: number;
+  /** Non-audit lines dropped. */
+  dropped: number;
+  /** Non-audit lines written to stderr, redacted. */
+  passthrough: number;
+}
+
+export interface RouterOptions {
+  maxLineBytes: number;
+  selector: Selector;
+  redactor: Redactor;
+  sinks: readonly Sink[];
+  deadLetter: DeadLetter;
+  /** Where passthrough lines go (already redacted, newline-terminated), or null to drop them. */
+  passthrough: ((text: string) => void) | null;
+  logger: Logger;
+}
+
+export class Router implements LineHandler {
+  readonly counters: RouterCounters = {
+    lines: 0,
+    empty: 0,
+    audit: 0,
+    invalid: 0,
+    unparseable: 0,
+    oversize: 0,
+    dropped: 0,
+    passthrough: 0,
+  };
+  private readonly splitter: LineSplitter;
+  private readonly sinks: readonly Sink[];
+  private readonly blocked = new Set<Sink>();
+  private deadLetterBlocked = false;
+  private passthroughBuffer = '';
+
+  constructor(private readonly options: RouterOptions) {
+    this.splitter = new LineSplitter(options.maxLineBytes);
+    this.sinks = options.sinks;
+  }
+
+  /** Routes every complete line of `chunk`; resolves once the sinks can take more. */
+  async push(chunk: Buffer): Promise<void> {
+    this.splitter.push(chunk, this);
+    await this.settle();
+  }
+
+  /** End of input: routes a last line that had no newline. */
+  async end(): Promise<void> {
+    this.splitter.end(this);
+    await this.settle();
+  }
+
+  private async settle(): Promise<void> {
+    if (this.passthroughBuffer !== '') {
+      this.options.passthrough!(this.passthroughBuffer);
+      this.passthroughBuffer = '';
+    }
+    if (this.blocked.size === 0 && !this.deadLetterBlocked) return;
+    const waits: Promise<void>[] = [];
+    for (const sink of this.blocked) waits.push(sink.drain());
+    if (this.deadLetterBlocked) waits.push(this.options.deadLetter.drain());
+    this.blocked.clear();
+    this.deadLetterBlocked = false;
+    await Promise.all(waits);
+  }
+
+  /** LineHandler: one complete line (without its ending). */
+  line(bytes: Buffer, lineNumber: number): void {
+    this.counters.lines++;
+    if (bytes.length === 0) {
+      this.counters.empty++;
+      return;
+    }
+    const passthrough = this.options.passthrough !== null;
+    if (!isJsonObjectLine(bytes)) {
+      if (passthrough) this.passText(bytes.toString('utf8'));
+      else this.counters.dropped++;
+      return;
+    }
+    // Lines nobody will see are not even decoded: they cannot be audit events nor look like one.
+    if (!passthrough && !mayBeAudit(bytes)) {
+      this.counters.dropped++;
+      return;
+    }
+    const text = bytes.toString('utf8');
+    const selection = this.options.selector.selectJson(text);
+    switch (selection.kind) {
+      case 'audit':
+        this.counters.audit++;
+        this.deliver(this.options.redactor.redactEvent(selection.record));
+        return;
+      case 'invalid':
+        this.counters.invalid++;
+        this.deadLetter({
+          reason: 'schema_invalid',
+          line: lineNumber,
+          size: bytes.length,
+          detail: selection.errors,
+          event: this.options.redactor.redactEvent(selection.record),
+        });
+        return;
+      case 'unparseable':
+        this.counters.unparseable++;
+        this.deadLetter({ reason: 'unparseable_audit', line: lineNumber, size: bytes.length, sha256: sha256(bytes), detail: selection.reason });
+        return;
+      case 'json':
+        if (passthrough) this.passJson(JSON.stringify(this.options.redactor.redactValue(selection.value)));
+        else this.counters.dropped++;
+        return;
+      case 'text':
+        if (passthrough) this.passText(text);
+        else this.counters.dropped++;
+        return;
+    }
+  }
+
+  /** LineHandler: a line over the limit, already discarded. */
+  oversize(info: OversizeLine): void {
+    this.counters.lines++;
+    this.counters.oversize++;
+    this.options.logger.debug('line over max_line_bytes discarded', { line: info.line, size: info.size });
+    this.deadLetter({ reason: 'oversize_line', line: info.line, size: info.size, sha256: info.sha256 });
+  }
+
+  private deliver(record: JsonObject): void {
+    const event: SinkEvent = { record, json: JSON.stringify(record), fields: eventFields(record) };
+    for (let i = 0; i < this.sinks.length; i++) {
+      const sink = this.sinks[i]!;
+      if (!sink.write(event)) this.blocked.add(sink);
+    }
+  }
+
+  private deadLetter(record: Parameters<DeadLetter['write']>[0]): void {
+    if (!this.options.deadLetter.write(record)) this.deadLetterBlocked = true;
+  }
+
+  private passText(text: string): void {
+    this.counters.passthrough++;
+    this.passthroughBuffer += this.options.redactor.redactText(text) + '\n';
+  }
+
+  private passJson(json: string): void {
+    this.counters.passthrough++;
+    this.passthroughBuffer += json + '\n';
+  }
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

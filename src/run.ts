@@ -1,0 +1,128 @@
+/**
+ * Lifecycle: build every component from a validated config, route the input until EOF or a
+ * signal, then flush and close every sink, and compute the exit status.
+ *
+ * Exit status: 0 when input ended and every accepted event was delivered (or, by a sink's own
+ * policy, kept in its disk buffer or dead-lettered); 1 when some could not be written.
+ */
+import type { Readable } from 'node:stream';
+import type { RouterConfig, SinkSpec } from './config';
+import { DeadLetterRouter } from './dead-letter';
+import { SinkError } from './errors';
+import type { Logger } from './log';
+import { Router } from './pipeline';
+import { Redactor } from './redact';
+import { loadSinkModule } from './registry';
+import { compileAuditValidator, Selector } from './select';
+import { undelivered, type DeadLetter, type Sink } from './sink';
+
+export interface RunIO {
+  input: Readable;
+  logger: Logger;
+  /** Where passthrough lines go (stderr by default). */
+  passthrough?: (text: string) => void;
+  /** Signals to react to (tests may pass an EventEmitter-like process). */
+  signals?: NodeJS.EventEmitter;
+}
+
+async function buildSink(spec: SinkSpec, logger: Logger, deadLetter: DeadLetter): Promise<Sink> {
+  const mod = await loadSinkModule(spec.type, spec.baseDir);
+  try {
+    return await mod.createSink(spec.options, { name: spec.name, logger, deadLetter, baseDir: spec.baseDir });
+  } catch (err) {
+    throw err instanceof SinkError ? err : new SinkError(`could not start: ${(err as Error).message}`, spec.name, { cause: err });
+  }
+}
+
+export async function run(config: RouterConfig, io: RunIO): Promise<number> {
+  const { logger } = io;
+  const signals = io.signals ?? process;
+  const redactor = new Redactor({ fields: [...config.redact.fields, ...config.redact.policyFields] });
+  const selector = new Selector(compileAuditValidator());
+
+  const noDeadLetter = new DeadLetterRouter(null, redactor, logger);
+  const deadLetterSink = config.deadLetter ? await buildSink(config.deadLetter, logger, noDeadLetter) : null;
+  const deadLetter = new DeadLetterRouter(deadLetterSink, redactor, logger);
+  const sinks: Sink[] = [];
+  for (const spec of config.sinks) sinks.push(await buildSink(spec, logger, deadLetter));
+
+  const passthrough = config.input.passthrough
+    ? (io.passthrough ?? ((text: string) => void process.stderr.write(text)))
+    : null;
+  const router = new Router({
+    maxLineBytes: config.input.maxLineBytes,
+    selector,
+    redactor,
+    sinks,
+    deadLetter,
+    passthrough,
+    logger,
+  });
+
+  logger.info('started', {
+    sinks: sinks.map((s) => `${s.name}:${s.type}`).join(','),
+    dead_letter: deadLetterSink ? 'file' : 'none',
+    passthrough: passthrough !== null,
+    max_line_bytes: config.input.maxLineBytes,
+    redact_fields: config.redact.fields.length + config.redact.policyFields.length,
+  });
+
+  let stopping: string | null = null;
+  const onStop = (signal: string) => () => {
+    if (stopping) return;
+    stopping = signal;
+    logger.info('stopping: no more input is read', { signal });
+    io.input.destroy();
+  };
+  const onTerm = onStop('SIGTERM');
+  const onInt = onStop('SIGINT');
+  const onHup = (): void => {
+    logger.info('SIGHUP: reopening files');
+    const all = deadLetterSink ? [...sinks, deadLetterSink] : sinks;
+    for (const sink of all) {
+      sink.reopen?.().catch((err: Error) => logger.error('reopen failed', { sink: sink.name, error: err.message }));
+    }
+  };
+  signals.on('SIGTERM', onTerm);
+  signals.on('SIGINT', onInt);
+  signals.on('SIGHUP', onHup);
+
+  let inputError: string | null = null;
+  try {
+    for await (const chunk of io.input) {
+      await router.push(chunk as Buffer);
+      if (stopping) break;
+    }
+  } catch (err) {
+    // Destroying the input to stop on a signal ends the loop with a premature-close error.
+    if (!stopping) inputError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+  if (inputError) logger.error('input failed; routing what was read', { error: inputError });
+  await router.end();
+
+  const deadline = Date.now() + config.shutdownTimeoutMs;
+  await Promise.all(sinks.map((s) => s.close(deadline)));
+  if (deadLetterSink) await deadLetterSink.close(Math.max(deadline, Date.now() + 5_000));
+  signals.off('SIGTERM', onTerm);
+  signals.off('SIGINT', onInt);
+  signals.off('SIGHUP', onHup);
+
+  const lost = sinks.reduce((n, s) => n + undelivered(s.counters), 0) + deadLetter.lostEvents + deadLetter.failed;
+  const perSink: Record<string, unknown> = {};
+  for (const s of sinks) perSink[s.name] = { ...s.counters };
+  logger.info('finished', {
+    ...router.counters,
+    dead_lettered: deadLetter.total,
+    dead_letter_failed: deadLetter.failed,
+    sinks: perSink,
+    lost,
+    reason: stopping ?? (inputError ? 'input_error' : 'eof'),
+  });
+  if (lost > 0) {
+    const where = sinks.filter((s) => undelivered(s.counters) > 0).map((s) => s.name);
+    if (deadLetter.failed > 0 || deadLetter.lostEvents > 0) where.push('dead_letter');
+    logger.error(`${lost} accepted events could not be written`, { lost, sinks: where.join(',') });
+    return 1;
+  }
+  return 0;
+}
