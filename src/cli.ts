@@ -62,6 +62,8 @@ export async function mainAsync(argv: string[]): Promise<number> {
   const program = new Command('audit-router')
     .description('Routes the audit trail of an MCP server (redisctl-mcp) from its stderr to sinks, redacted.')
     .exitOverride()
+    // Options after `check-config` belong to it, not to the routing command.
+    .enablePositionalOptions()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   addRouteOptions(program).action(async (flags: ConfigFlags) => {
     const config = await loadConfig(flags);

@@ -194,9 +194,15 @@ function duration(value: JsonValue | undefined, fallback: number, file: string |
 }
 
 async function validateSink(spec: SinkSpec, file: string | undefined, key: string): Promise<void> {
-  const schema = isBuiltinSink(spec.type)
-    ? builtinSinkSchema(spec.type)
-    : (await loadSinkModule(spec.type, spec.baseDir)).optionsSchema;
+  let schema: object | undefined;
+  try {
+    schema = isBuiltinSink(spec.type)
+      ? builtinSinkSchema(spec.type)
+      : (await loadSinkModule(spec.type, spec.baseDir)).optionsSchema;
+  } catch (err) {
+    if (err instanceof ConfigError && !err.file) throw new ConfigError(err.message, file, `${key}.type`);
+    throw err;
+  }
   if (schema) validateAgainst(schema, spec.options, file, key);
 }
 

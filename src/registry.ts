@@ -9,9 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from './errors';
+import { PACKAGE_ROOT } from './paths';
 import type { SinkModule } from './sink';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = PACKAGE_ROOT;
 export const BUILTIN_SINKS: readonly string[] = ['file', 'stdout', 'datadog', 'fluentd'];
 
 export function isBuiltinSink(type: string): boolean {

@@ -41,7 +41,11 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   const selector = new Selector(compileAuditValidator());
 
   const noDeadLetter = new DeadLetterRouter(null, redactor, logger);
-  const deadLetterSink = config.deadLetter ? await buildSink(config.deadLetter, logger, noDeadLetter) : null;
+  // `dead_letter: true` (not a config key): the file sink then counts its own write failures as
+  // failed instead of handing them to a dead letter, so they change the exit status.
+  const deadLetterSink = config.deadLetter
+    ? await buildSink({ ...config.deadLetter, options: { ...config.deadLetter.options, dead_letter: true } }, logger, noDeadLetter)
+    : null;
   const deadLetter = new DeadLetterRouter(deadLetterSink, redactor, logger);
   const sinks: Sink[] = [];
   for (const spec of config.sinks) sinks.push(await buildSink(spec, logger, deadLetter));

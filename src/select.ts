@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { isJsonObject, type JsonObject, type JsonValue } from './json';
+import { PACKAGE_ROOT } from './paths';
 
 export type Selection =
   /** A valid audit event (parsed, not yet redacted). */
@@ -20,7 +21,7 @@ export type Selection =
   /** Not JSON: a text line. */
   | { kind: 'text'; text: string };
 
-const SCHEMA_PATH = join(__dirname, '..', '..', 'schemas', 'audit-event.schema.json');
+const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas', 'audit-event.schema.json');
 
 export type EventValidator = ValidateFunction<JsonObject>;
 
