@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createStream } from 'rotating-file-stream';
 import type { Options as RfsOptions, RotatingFileStream } from 'rotating-file-stream';
-import { ConfigError } from '../src/errors';
+import { ConfigError, SinkError } from '../src/errors';
 import { LineSink, errorCode } from '../src/line-sink';
 import type { Target } from '../src/line-sink';
 import type { LogFields } from '../src/log';
@@ -46,6 +46,27 @@ class FileSink extends LineSink {
     super(name, 'file', context.logger, isDeadLetter ? null : context.deadLetter);
   }
 
+  /**
+   * Opens the file before the first event, so a path that cannot be written (a missing mount, a
+   * read-only directory) stops start-up with a clear error instead of dead-lettering every event.
+   */
+  async start(): Promise<void> {
+    const stream = this.openStream();
+    this.stream = stream;
+    await new Promise<void>((resolvePromise, reject) => {
+      const onOpen = (): void => {
+        stream.off('error', onError);
+        resolvePromise();
+      };
+      const onError = (error: Error): void => {
+        stream.off('open', onOpen);
+        reject(new SinkError(`cannot open ${this.settings.path}: ${errorCode(error)}`, this.name));
+      };
+      stream.once('open', onOpen);
+      stream.once('error', onError);
+    });
+  }
+
   /** SIGHUP: finish writing to the file as it is open (maybe renamed by logrotate), then open the path again. */
   reopen(): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -55,6 +76,8 @@ class FileSink extends LineSink {
       this.stream = null; // batches wait in the queue until the old file is closed
       if (old) await endStream(old);
       this.retryAt = 0;
+      // Create the new file now, not at the next event: logrotate setups and monitors expect it.
+      if (!this.released && !this.closed) this.stream = this.openStream();
     });
     this.reopening = reopening;
     return reopening.finally(() => {
@@ -129,9 +152,11 @@ function endStream(stream: Writable): Promise<void> {
   });
 }
 
-export const createSink: SinkFactory = (options, context) => {
+export const createSink: SinkFactory = async (options, context) => {
   const isDeadLetter = options['dead_letter'] === true;
-  return new FileSink(context.name, context, fileSettings(options, context.baseDir), isDeadLetter);
+  const sink = new FileSink(context.name, context, fileSettings(options, context.baseDir), isDeadLetter);
+  await sink.start();
+  return sink;
 };
 
 /** Turns validated options into rotating-file-stream options. Throws ConfigError on values it cannot use. */

@@ -154,6 +154,13 @@ describe('check-config (CLI)', () => {
     expect(r.stderr).toContain('sinks.a.max_files');
   });
 
+  it('a file sink that cannot open its path stops start-up: exit 2, path and error code named', async () => {
+    writeFileSync(join(dir.path, 'blocker'), 'x');
+    const r = await runRouter(['--file', join(dir.path, 'blocker', 'audit.jsonl')], { input: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`sink file: cannot open ${join(dir.path, 'blocker', 'audit.jsonl')}: ENOTDIR`);
+  });
+
   it('exits 2 on usage errors and when no sink is given', async () => {
     expect((await runRouter(['--no-such-flag'])).code).toBe(2);
     const r = await runRouter([], { input: '' });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSink, listRotated } from '../sinks/file';
-import { ConfigError } from '../src/errors';
+import { ConfigError, SinkError } from '../src/errors';
 import type { JsonObject } from '../src/json';
 import { createLogger } from '../src/log';
 import type { DeadLetterRecord, Sink, SinkContext, SinkEvent, SinkOptions } from '../src/sink';
@@ -278,12 +278,29 @@ describe('file sink', () => {
     expect(sink.counters).toMatchObject({ accepted: 2001, delivered: 2000, deadLettered: 1 });
   });
 
-  it('an unwritable location is a counted, logged-once error: events dead-lettered, no crash', async () => {
+  it('an unwritable location at start-up is refused with the path and the error code', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'not-a-dir'), 'x');
     const path = join(dir, 'not-a-dir', 'audit.jsonl'); // ENOTDIR, even for root
     const h = harness(dir, 'broken_file');
-    const sink = await open({ path }, h);
+    await expect(open({ path }, h)).rejects.toThrow(new SinkError(`cannot open ${path}: ENOTDIR`, 'broken_file'));
+  });
+
+  /** Opens a sink on a good path, then makes the path unwritable and reopens it (as on SIGHUP). */
+  async function openThenBreak(options: SinkOptions, h: Harness, blocker: string): Promise<Sink> {
+    const sink = await open(options, h);
+    rmSync(blocker, { recursive: true, force: true });
+    writeFileSync(blocker, 'x'); // the directory is now a file: ENOTDIR, even for root
+    await sink.reopen!();
+    return sink;
+  }
+
+  it('a location that becomes unwritable is a counted, logged-once error: events dead-lettered, no crash', async () => {
+    const dir = tempDir();
+    const blocker = join(dir, 'logs');
+    const path = join(blocker, 'audit.jsonl');
+    const h = harness(dir, 'broken_file');
+    const sink = await openThenBreak({ path }, h, blocker);
     await writeAll(sink, 1, 200);
     await new Promise((r) => setImmediate(r));
     await writeAll(sink, 201, 400);
@@ -299,9 +316,9 @@ describe('file sink', () => {
 
   it('as the dead-letter destination itself, failures are counted as failed', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'not-a-dir'), 'x');
+    const blocker = join(dir, 'dl');
     const h = harness(dir, 'dead_letter');
-    const sink = await open({ path: join(dir, 'not-a-dir', 'dl.jsonl'), dead_letter: true }, h);
+    const sink = await openThenBreak({ path: join(blocker, 'dl.jsonl'), dead_letter: true }, h, blocker);
     await writeAll(sink, 1, 50);
     await sink.close(Date.now() + 5_000);
     expect(sink.counters).toMatchObject({ accepted: 50, delivered: 0, deadLettered: 0, failed: 50, lastError: 'io' });
@@ -311,10 +328,9 @@ describe('file sink', () => {
   it('recovers once the location becomes writable again', async () => {
     const dir = tempDir();
     const blocker = join(dir, 'logs');
-    writeFileSync(blocker, 'x');
     const path = join(blocker, 'audit.jsonl');
     const h = harness(dir);
-    const sink = await open({ path }, h);
+    const sink = await openThenBreak({ path }, h, blocker);
     await writeAll(sink, 1, 10);
     await until(() => sink.counters.deadLettered === 10, 'the first events to fail');
     rmSync(blocker);
@@ -333,7 +349,7 @@ describe('file sink', () => {
     expect(h.logs.some((l) => l['message'] === 'sink writes succeed again')).toBe(true);
   });
 
-  it('rejects intervals rotating-file-stream cannot express, and bad sizes or modes', () => {
+  it('rejects intervals rotating-file-stream cannot express, and bad sizes or modes', async () => {
     const h = harness(tmpdir());
     const bad: SinkOptions[] = [
       { path: 'x', interval: '90m' },
@@ -344,7 +360,9 @@ describe('file sink', () => {
       { path: 'x', compress: 'zstd' },
       {},
     ];
-    for (const options of bad) expect(() => createSink(options, h.context), JSON.stringify(options)).toThrow(ConfigError);
+    for (const options of bad) {
+      await expect(Promise.resolve().then(() => createSink(options, h.context)), JSON.stringify(options)).rejects.toThrow(ConfigError);
+    }
   });
 
   describe('a short write (file size limit reached mid-batch)', () => {
@@ -358,11 +376,11 @@ describe('file sink', () => {
       const script = `
         const { createSink } = require(${JSON.stringify(sinkModule)});
         const dead = [];
-        const sink = createSink({ path: ${JSON.stringify(path)}, size: false }, {
-          name: 'limited', baseDir: '/', logger: { error() {}, warn() {}, info() {}, debug() {}, enabled: () => false, level: 'error' },
-          deadLetter: { write: (r) => (dead.push(r.event.seq), true), drain: async () => {} },
-        });
         (async () => {
+          const sink = await createSink({ path: ${JSON.stringify(path)}, size: false }, {
+            name: 'limited', baseDir: '/', logger: { error() {}, warn() {}, info() {}, debug() {}, enabled: () => false, level: 'error' },
+            deadLetter: { write: (r) => (dead.push(r.event.seq), true), drain: async () => {} },
+          });
           for (let i = 1; i <= 400; i++) {
             const record = { seq: i, pad: 'y'.repeat(60) };
             sink.write({ record, fields: record, json: JSON.stringify(record) });
