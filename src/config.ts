@@ -52,7 +52,7 @@ export interface ConfigFlags {
 
 // strictTypes off: sizes and durations are deliberately `integer | string` with keywords for each.
 // logger off: ajv must never write to our stdout/stderr.
-const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, logger: false });
+const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, logger: false });
 const compiled = new Map<string, ValidateFunction>();
 
 function compileCached(schema: object): ValidateFunction {

@@ -1,0 +1,455 @@
+#!/usr/bin/env node
+// @ts-check
+'use strict';
+/**
+ * The audit-router benchmark: runs the built CLI (bin/audit-router) as a whole process on
+ * deterministic inputs from bench/generate.js and reports CPU seconds, wall seconds, throughput
+ * per CPU-second, peak RSS and end-to-end latency, against the targets, PASS/MISS. See
+ * bench/README.md.
+ *
+ *   node bench/run.js [mixed|audit|startup|latency|scale|all] [--runs N] [--lines N] [--seed S]
+ *                     [--rate R] [--seconds S] [--budget S] [--scale] [--rusage gnu-time|node-hook]
+ *
+ * Exit status: 0 when every run was correct (exit 0, every expected event in the output), 1 when
+ * one was not, 2 on bad usage. A MISSed target is a finding, not a failure.
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { ensureInput, emptyInput, CACHE_DIR } = require('./lib/inputs.js');
+const { countOutput, clearDir } = require('./lib/output.js');
+const { runMeasured, describeMethod, describeCommand, detectMethod, useMethod } = require('./lib/proc.js');
+const { runLatency } = require('./lib/latency.js');
+const { machine, load, fixed, grouped, table, writeResult, ROOT } = require('./lib/report.js');
+const { median, max } = require('./lib/stats.js');
+const { writeStream } = require('./generate.js');
+
+const BIN = path.join(ROOT, 'bin', 'audit-router');
+const SCENARIOS = ['mixed', 'audit', 'startup', 'latency', 'scale'];
+
+/** The targets (docs/performance.md). */
+const TARGETS = {
+  mixedCpuPer1M: 0.8,
+  auditCpuPer1M: 2.8,
+  rssMB: 64,
+  startupWallMs: 120,
+  latencyP99Ms: 10,
+  /** Ours: the 10× input may not raise peak RSS by more than 25 %. */
+  scaleRssRatio: 1.25,
+};
+
+const USAGE = `usage: node bench/run.js [mixed|audit|startup|latency|scale|all] [options]
+  --runs N        measured runs per scenario, after 1 warm-up (default 5; startup 20)
+  --lines N       input lines for mixed and audit, and the base of scale (default 1000000)
+  --seed S        generator seed (default 42)
+  --rate R        latency: events per second (default 1000)
+  --seconds S     latency: measured seconds (default 10), after 1 s of warm-up
+  --budget S      without --runs: fewer runs (not under 3) when a mixed/audit run is slow, to
+                  keep that scenario near S seconds (default 100)
+  --scale         with "all": also run scale (10x --lines of mixed, slow)
+  --rusage M      gnu-time (default when /usr/bin/time exists) or node-hook`;
+
+/**
+ * @typedef {{ scenarios: string[], runs: number, runsExplicit: boolean, lines: number, seed: number,
+ *   rate: number, seconds: number, budget: number }} Options
+ */
+
+/** @param {string[]} argv @returns {Options} */
+function parseArgs(argv) {
+  /** @type {string | undefined} */ let which;
+  const o = { runs: 5, runsExplicit: false, lines: 1_000_000, seed: 42, rate: 1000, seconds: 10, budget: 100, scale: false };
+  const num = (/** @type {string} */ flag, /** @type {string | undefined} */ v, /** @type {number} */ min) => {
+    const x = Number(v);
+    if (v === undefined || v === '' || !Number.isFinite(x) || x < min) throw new Error(`${flag} needs a number >= ${min}`);
+    return x;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    switch (a) {
+      case '--runs': o.runs = Math.floor(num(a, argv[++i], 1)); o.runsExplicit = true; break;
+      case '--lines': o.lines = Math.floor(num(a, argv[++i], 1)); break;
+      case '--seed': o.seed = num(a, argv[++i], 0); break;
+      case '--rate': o.rate = num(a, argv[++i], 1); break;
+      case '--seconds': o.seconds = num(a, argv[++i], 1); break;
+      case '--budget': o.budget = num(a, argv[++i], 0); break;
+      case '--scale': o.scale = true; break;
+      case '--rusage': {
+        const m = argv[++i];
+        if (m !== 'gnu-time' && m !== 'node-hook') throw new Error('--rusage must be gnu-time or node-hook');
+        useMethod(m);
+        break;
+      }
+      case '-h': case '--help': process.stdout.write(USAGE + '\n'); process.exit(0); break;
+      default:
+        if (a.startsWith('-') || which !== undefined || (a !== 'all' && !SCENARIOS.includes(a))) throw new Error(`unexpected argument ${a}`);
+        which = a;
+    }
+  }
+  const scenarios = which === undefined || which === 'all'
+    ? SCENARIOS.filter((s) => s !== 'scale' || o.scale)
+    : [which];
+  return { scenarios, runs: o.runs, runsExplicit: o.runsExplicit, lines: o.lines, seed: o.seed, rate: o.rate, seconds: o.seconds, budget: o.budget };
+}
+
+/** @param {string} msg */
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+/** The router's own "finished" counters from its stderr (diagnostics carry counts only). @param {string} stderr */
+function finishedCounters(stderr) {
+  const lines = stderr.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!lines[i].includes('"message":"finished"')) continue;
+    try {
+      const f = JSON.parse(lines[i]);
+      return { lines: f.lines, audit: f.audit, invalid: f.invalid, unparseable: f.unparseable, dropped: f.dropped, lost: f.lost };
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/**
+ * @typedef {{ scenario: string, metric: string, value: number, limit: number, unit: string, pass: boolean }} Check
+ */
+
+/** @param {string} scenario @param {string} metric @param {number} value @param {number} limit @param {string} unit @returns {Check} */
+function check(scenario, metric, value, limit, unit) {
+  return { scenario, metric, value, limit, unit, pass: Number.isFinite(value) && value <= limit };
+}
+
+/**
+ * One measured run of the router on a file input, with its output checked.
+ * @param {string} inputPath @param {number} expected @param {string} runDir @param {number} index @param {boolean} warmup
+ */
+async function fileRun(inputPath, expected, runDir, index, warmup) {
+  clearDir(runDir);
+  const out = path.join(runDir, 'out.jsonl');
+  const fd = fs.openSync(inputPath, 'r');
+  let m;
+  try {
+    m = await runMeasured([BIN, '--file', out], { stdin: fd });
+  } finally {
+    fs.closeSync(fd);
+  }
+  const written = await countOutput(out);
+  const ok = m.exitCode === 0 && written.lines === expected;
+  const run = {
+    index, warmup, userS: m.userS, systemS: m.systemS, cpuS: round(m.cpuS, 3), wallS: round(m.wallS, 4), maxRssKB: m.maxRssKB,
+    exitCode: m.exitCode, outputLines: written.lines, outputFiles: written.files, outputBytes: written.bytes, expected, ok,
+    router: finishedCounters(m.stderrTail), load: load(),
+  };
+  if (!ok) log(`run ${index}${warmup ? ' (warm-up)' : ''} FAILED: exit ${m.exitCode}, ${written.lines} lines written, ${expected} expected\n${m.stderrTail.slice(-1500)}`);
+  return run;
+}
+
+/** @param {number} x @param {number} digits */
+function round(x, digits) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** @param {{ cpuS: number, wallS: number, maxRssKB: number }[]} runs @param {number} units */
+function medians(runs, units) {
+  const cpu = median(runs.map((r) => r.cpuS));
+  return {
+    cpuS: cpu,
+    wallS: median(runs.map((r) => r.wallS)),
+    perCpuSecond: median(runs.map((r) => units / r.cpuS)),
+    maxRssMB: median(runs.map((r) => r.maxRssKB / 1024)),
+    maxRssMBWorst: max(runs.map((r) => r.maxRssKB / 1024)),
+  };
+}
+
+/** mixed and audit: a cached input file through `--file`, warm-up + N runs. @param {'mixed'|'audit'} scenario @param {Options} o */
+async function throughput(scenario, o) {
+  const input = await ensureInput({ scenario, lines: o.lines, seed: o.seed, log });
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `audit-router-bench-${scenario}-`));
+  const loadBefore = load();
+  try {
+    log(`${scenario}: warm-up (${input.lines.toLocaleString('en-US')} lines, ${(input.bytes / 2 ** 20).toFixed(0)} MiB, ${input.expectedAudit.toLocaleString('en-US')} audit events)`);
+    const warm = await fileRun(input.path, input.expectedAudit, runDir, 0, true);
+    let runs = o.runs;
+    let note = null;
+    if (!o.runsExplicit && o.budget > 0) {
+      const fit = Math.max(3, Math.floor(o.budget / warm.wallS));
+      if (fit < runs) {
+        note = `runs reduced from ${runs} to ${fit}: one run took ${warm.wallS.toFixed(1)} s wall (--budget ${o.budget}; --runs N to force)`;
+        runs = fit;
+        log(`${scenario}: ${note}`);
+      }
+    }
+    const all = [warm];
+    for (let i = 1; i <= runs; i++) {
+      const r = await fileRun(input.path, input.expectedAudit, runDir, i, false);
+      log(`${scenario}: run ${i}/${runs}: ${r.cpuS.toFixed(2)} s CPU, ${r.wallS.toFixed(2)} s wall, ${(r.maxRssKB / 1024).toFixed(1)} MB, ${r.ok ? 'ok' : 'FAILED'}`);
+      all.push(r);
+    }
+    const measured = all.filter((r) => !r.warmup);
+    const units = scenario === 'mixed' ? input.lines : input.expectedAudit;
+    const m = medians(measured, units);
+    const cpuPer1M = (m.cpuS * 1e6) / units;
+    const checks = [
+      scenario === 'mixed'
+        ? check('mixed', 'CPU per 1M lines', cpuPer1M, TARGETS.mixedCpuPer1M, 's')
+        : check('audit', 'CPU per 1M events', cpuPer1M, TARGETS.auditCpuPer1M, 's'),
+      check(scenario, 'peak RSS (worst run)', m.maxRssMBWorst, TARGETS.rssMB, 'MB'),
+    ];
+    return {
+      scenario,
+      ok: all.every((r) => r.ok),
+      command: describeCommand([BIN, '--file', path.join(runDir, 'out.jsonl')]) + ` < ${input.path}`,
+      input,
+      unit: scenario === 'mixed' ? 'lines' : 'events',
+      units,
+      runsNote: note,
+      median: { ...m, cpuPer1M },
+      checks,
+      loadBefore,
+      loadAfter: load(),
+      runs: all,
+    };
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** startup: empty input, interleaved with the `node -e ''` baseline. @param {Options} o */
+async function startup(o) {
+  const input = emptyInput();
+  const runs = o.runsExplicit ? o.runs : 20;
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-router-bench-startup-'));
+  const baselineArgv = ['node', '-e', ''];
+  const loadBefore = load();
+  try {
+    const router = [];
+    const baseline = [];
+    // Alternating the two spreads the machine's load over both alike.
+    for (let i = 0; i <= runs; i++) {
+      const r = await fileRun(input.path, 0, runDir, i, i === 0);
+      const devNull = fs.openSync(os.devNull, 'r');
+      let b;
+      try {
+        b = await runMeasured(baselineArgv, { stdin: devNull });
+      } finally {
+        fs.closeSync(devNull);
+      }
+      router.push(r);
+      baseline.push({ index: i, warmup: i === 0, userS: b.userS, systemS: b.systemS, cpuS: round(b.cpuS, 3), wallS: round(b.wallS, 4), maxRssKB: b.maxRssKB, exitCode: b.exitCode, ok: b.exitCode === 0 });
+    }
+    const mr = medians(router.filter((r) => !r.warmup), 1);
+    const mb = medians(baseline.filter((r) => !r.warmup), 1);
+    return {
+      scenario: 'startup',
+      ok: router.every((r) => r.ok) && baseline.every((r) => r.ok),
+      command: describeCommand([BIN, '--file', path.join(runDir, 'out.jsonl')]) + ` < ${input.path}`,
+      baselineCommand: describeCommand(baselineArgv) + ` < ${os.devNull}`,
+      input,
+      median: mr,
+      baseline: mb,
+      checks: [
+        check('startup', 'wall', mr.wallS * 1000, TARGETS.startupWallMs, 'ms'),
+        check('startup', 'peak RSS (worst run)', mr.maxRssMBWorst, TARGETS.rssMB, 'MB'),
+      ],
+      loadBefore,
+      loadAfter: load(),
+      runs: router,
+      baselineRuns: baseline,
+    };
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** latency: a steady rate through --stdout and --file. @param {Options} o */
+async function latency(o) {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-router-bench-latency-'));
+  const loadBefore = load();
+  try {
+    log(`latency: ${o.rate} events/s for 1 s warm-up + ${o.seconds} s`);
+    const r = await runLatency({ bin: BIN, runDir, rate: o.rate, seconds: o.seconds, warmupSeconds: 1, seed: o.seed });
+    if (!r.ok) log(`latency FAILED: exit ${r.measured.exitCode}, stdout ${r.stdout.lines}/${r.sent} lines, file ${r.file.lines}/${r.sent} lines${r.pacingError ? `, ${r.pacingError}` : ''}\n${r.measured.stderrTail.slice(-1500)}`);
+    const rssMB = r.measured.maxRssKB / 1024;
+    return {
+      scenario: 'latency',
+      ok: r.ok,
+      command: describeCommand(r.argv) + ' (stdin: a pipe written at the rate; stdout: a pipe read by the bench)',
+      rate: o.rate,
+      seconds: o.seconds,
+      warmupSeconds: 1,
+      stdout: r.stdout,
+      file: r.file,
+      sendLag: r.sendLag,
+      process: { userS: r.measured.userS, systemS: r.measured.systemS, cpuS: r.measured.cpuS, wallS: r.measured.wallS, maxRssKB: r.measured.maxRssKB, exitCode: r.measured.exitCode, router: finishedCounters(r.measured.stderrTail) },
+      checks: [
+        check('latency', 'p99 via --stdout', r.stdout.p99, TARGETS.latencyP99Ms, 'ms'),
+        check('latency', 'p99 via --file', r.file.p99, TARGETS.latencyP99Ms, 'ms'),
+        check('latency', 'peak RSS', rssMB, TARGETS.rssMB, 'MB'),
+      ],
+      loadBefore,
+      loadAfter: load(),
+      raw: r.raw,
+    };
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * scale: the mixed stream generated straight into the router's stdin (no input file), at --lines
+ * and 10x --lines; only the router process is measured. @param {Options} o
+ */
+async function scale(o) {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-router-bench-scale-'));
+  const loadBefore = load();
+  try {
+    const runs = [];
+    for (const lines of [o.lines, o.lines * 10]) {
+      clearDir(runDir);
+      const out = path.join(runDir, 'out.jsonl');
+      log(`scale: ${lines.toLocaleString('en-US')} mixed lines streamed into stdin ...`);
+      let expected = 0;
+      /** @type {Promise<unknown>} */ let feeding = Promise.resolve();
+      const m = await runMeasured([BIN, '--file', out], {
+        stdin: 'pipe',
+        onSpawn(child) {
+          const stdin = /** @type {import('node:stream').Writable} */ (child.stdin);
+          feeding = writeStream({ scenario: 'mixed', lines, seed: o.seed }, stdin, (e) => {
+            if (e.truth.kind === 'audit') expected++;
+          }).then(
+            () => { stdin.end(); },
+            (err) => { stdin.destroy(); return err; },
+          );
+        },
+      });
+      const feedError = await feeding;
+      const written = await countOutput(out);
+      const ok = m.exitCode === 0 && !feedError && written.lines === expected;
+      if (!ok) log(`scale ${lines} FAILED: exit ${m.exitCode}, ${written.lines} lines written, ${expected} expected${feedError ? `, feed: ${/** @type {Error} */ (feedError).message}` : ''}\n${m.stderrTail.slice(-1500)}`);
+      runs.push({
+        lines, userS: m.userS, systemS: m.systemS, cpuS: round(m.cpuS, 3), wallS: round(m.wallS, 3), maxRssKB: m.maxRssKB, exitCode: m.exitCode,
+        outputLines: written.lines, outputFiles: written.files, outputBytes: written.bytes, expected, ok, router: finishedCounters(m.stderrTail), load: load(),
+      });
+      log(`scale: ${lines.toLocaleString('en-US')} lines: ${m.cpuS.toFixed(1)} s CPU, ${m.wallS.toFixed(1)} s wall, ${(m.maxRssKB / 1024).toFixed(1)} MB`);
+    }
+    const [small, big] = runs;
+    const ratio = big.maxRssKB / small.maxRssKB;
+    return {
+      scenario: 'scale',
+      ok: runs.every((r) => r.ok),
+      command: `node bench/generate.js --scenario mixed --lines N --seed ${o.seed} (in-process writeStream) | ${describeCommand([BIN, '--file', path.join(runDir, 'out.jsonl')])}`,
+      checks: [
+        check('scale', `peak RSS at ${grouped(small.lines)} lines`, small.maxRssKB / 1024, TARGETS.rssMB, 'MB'),
+        check('scale', `peak RSS at ${grouped(big.lines)} lines`, big.maxRssKB / 1024, TARGETS.rssMB, 'MB'),
+        check('scale', 'peak RSS 10x input / 1x input', ratio, TARGETS.scaleRssRatio, 'x'),
+      ],
+      loadBefore,
+      loadAfter: load(),
+      runs,
+    };
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** Warns when dist/ is older than the sources it is built from. */
+function checkBuild() {
+  const cli = path.join(ROOT, 'dist', 'src', 'cli.js');
+  if (!fs.existsSync(cli)) throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.json)');
+  const built = fs.statSync(cli).mtimeMs;
+  for (const dir of ['src', 'sinks']) {
+    for (const name of fs.readdirSync(path.join(ROOT, dir), { recursive: true })) {
+      const file = path.join(ROOT, dir, String(name));
+      if (file.endsWith('.ts') && fs.statSync(file).mtimeMs > built) {
+        log(`warning: ${path.relative(ROOT, file)} is newer than dist/: the figures are for the last build (npx tsc -p tsconfig.json)`);
+        return;
+      }
+    }
+  }
+}
+
+/** @param {any[]} results */
+function printSummary(results) {
+  const rows = [];
+  for (const r of results) {
+    if (r.scenario === 'mixed' || r.scenario === 'audit') {
+      const ok = r.runs.filter((/** @type {any} */ x) => x.ok).length;
+      rows.push([
+        r.scenario, `${grouped(r.input.lines)} ${r.unit}`, String(r.runs.length - 1), fixed(r.median.cpuS, 2), fixed(r.median.wallS, 2),
+        `${grouped(r.median.perCpuSecond)} ${r.unit}`, `${fixed(r.median.maxRssMB, 1)} / ${fixed(r.median.maxRssMBWorst, 1)}`,
+        `${ok}/${r.runs.length} ok (${grouped(r.input.expectedAudit)} events each)`,
+      ]);
+    } else if (r.scenario === 'startup') {
+      rows.push(['startup', 'empty', String(r.runs.length - 1), fixed(r.median.cpuS, 3), fixed(r.median.wallS, 3), '-', `${fixed(r.median.maxRssMB, 1)} / ${fixed(r.median.maxRssMBWorst, 1)}`, r.ok ? 'ok' : 'FAILED']);
+      rows.push(["node -e ''", 'baseline', String(r.baselineRuns.length - 1), fixed(r.baseline.cpuS, 3), fixed(r.baseline.wallS, 3), '-', `${fixed(r.baseline.maxRssMB, 1)} / ${fixed(r.baseline.maxRssMBWorst, 1)}`, '']);
+    } else if (r.scenario === 'latency') {
+      const p = r.process;
+      rows.push(['latency', `${r.rate}/s x ${r.seconds} s`, '1', fixed(p.cpuS, 2), fixed(p.wallS, 2), `${grouped((r.rate * (r.seconds + r.warmupSeconds)) / p.cpuS)} events`, fixed(p.maxRssKB / 1024, 1), r.ok ? 'ok (every event on stdout and in the file)' : 'FAILED']);
+    } else if (r.scenario === 'scale') {
+      for (const x of r.runs) {
+        rows.push(['scale', `${grouped(x.lines)} lines`, '1', fixed(x.cpuS, 2), fixed(x.wallS, 2), `${grouped(x.lines / x.cpuS)} lines`, fixed(x.maxRssKB / 1024, 1), x.ok ? `ok (${grouped(x.expected)} events)` : 'FAILED']);
+      }
+    }
+  }
+  process.stdout.write('\n' + table(['scenario', 'input', 'runs', 'CPU s', 'wall s', 'per CPU-second', 'peak RSS MB (median / worst)', 'output check'], rows) + '\n');
+  const lat = results.find((r) => r.scenario === 'latency');
+  if (lat) {
+    const lrow = (/** @type {string} */ name, /** @type {any} */ s) => [name, fixed(s.p50, 2), fixed(s.p90, 2), fixed(s.p99, 2), fixed(s.p999, 2), fixed(s.max, 2), String(s.count), String(s.missing)];
+    process.stdout.write(`\nlatency, ms (write to stdin -> line readable), ${lat.rate} events/s for ${lat.seconds} s\n`);
+    process.stdout.write(table(['via', 'p50', 'p90', 'p99', 'p99.9', 'max', 'events', 'missing'], [lrow('--stdout', lat.stdout), lrow('--file', lat.file), lrow('(send lag)', lat.sendLag)]) + '\n');
+  }
+  const checks = results.flatMap((r) => r.checks);
+  const crow = (/** @type {Check} */ c) => [c.scenario, c.metric, `${fixed(c.value, c.unit === 'ms' || c.unit === 'x' ? 2 : c.unit === 'MB' ? 1 : 3)} ${c.unit}`, `<= ${c.limit} ${c.unit}`, c.pass ? 'PASS' : 'MISS'];
+  process.stdout.write('\ntargets\n' + table(['scenario', 'metric', 'measured', 'target', ''], checks.map(crow)) + '\n');
+}
+
+async function main() {
+  /** @type {Options} */ let o;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${/** @type {Error} */ (err).message}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  checkBuild();
+  const started = new Date();
+  const stamp = started.toISOString().slice(0, 19).replace(/:/g, '-');
+  const mach = machine();
+  const header = {
+    date: started.toISOString(),
+    machine: mach,
+    cpuMeasurement: describeMethod(),
+    rusageMethod: detectMethod(),
+    inputCache: CACHE_DIR,
+    options: o,
+    targets: TARGETS,
+  };
+  process.stdout.write(
+    `audit-router bench ${started.toISOString()}  ${mach.cpu} x${mach.cores}, ${mach.memoryGiB} GiB, ${mach.os}, node ${mach.node}, ` +
+    `commit ${mach.commit ?? '?'}${mach.dirty ? ' (+ uncommitted changes)' : ''}\n` +
+    `load ${load().join(' ')} (1/5/15 min)  CPU: ${describeMethod()}\n`,
+  );
+  const results = [];
+  for (const scenario of o.scenarios) {
+    let r;
+    if (scenario === 'mixed' || scenario === 'audit') r = await throughput(scenario, o);
+    else if (scenario === 'startup') r = await startup(o);
+    else if (scenario === 'latency') r = await latency(o);
+    else r = await scale(o);
+    const file = writeResult(stamp, scenario, { ...header, ...r });
+    log(`${scenario}: ${r.ok ? 'ok' : 'FAILED'}, results in ${path.relative(process.cwd(), file)}`);
+    results.push(r);
+  }
+  printSummary(results);
+  process.stdout.write(`\nload at the end ${load().join(' ')}; results in ${path.relative(process.cwd(), path.join(ROOT, 'bench', 'results'))}/${stamp}-*.json\n`);
+  if (!results.every((r) => r.ok)) {
+    process.stdout.write('\nSOME RUNS FAILED (exit status or output count): the figures are not valid\n');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
