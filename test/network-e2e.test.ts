@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../bench/generate.js';
 import { collect, finished, runRouter, start, tempDir } from './support/cli';
 import { startDatadogIntake } from './support/datadog-intake';
-import { startFluentdServer } from './support/fluentd-server';
+import { makeTestCertificates, startFluentdServer } from './support/fluentd-server';
 
 const dir = tempDir('ar-net-');
 afterAll(() => dir.cleanup());
@@ -153,6 +153,41 @@ describe('datadog sink, end to end', () => {
     }
   });
 
+  it('413 splits the batch down to what the intake takes; nothing lost or reordered', async () => {
+    const intake = await startDatadogIntake({ apiKey: API_KEY });
+    try {
+      intake.fault({ status: 413, count: 3 });
+      const { input, lines } = audit(400, 36);
+      const c = config(`[sinks.dd]\ntype = "datadog"\nendpoint = "${intake.url}"\napi_key = "${API_KEY}"\n${FAST_RETRY}`);
+      const r = await runRouter(['-c', c], { input });
+      expect(r.code).toBe(0);
+      expect(intake.logs.map((l) => l['duration_ms'])).toEqual(lines.map((_, i) => i));
+      const sizes = intake.requests.map((q) => q.entries);
+      expect(intake.requests.filter((q) => q.status === 413).length).toBe(3);
+      // After the refusals the intake saw smaller requests than the first one.
+      expect(Math.min(...sizes.filter((n) => n > 0))).toBeLessThan(Math.max(...sizes));
+    } finally {
+      await intake.close();
+    }
+  });
+
+  it('a hung request times out and is retried', async () => {
+    const intake = await startDatadogIntake({ apiKey: API_KEY });
+    try {
+      intake.fault({ hang: true, count: 1 });
+      const { input, lines } = audit(100, 37);
+      const c = config(`[sinks.dd]\ntype = "datadog"\nendpoint = "${intake.url}"\napi_key = "${API_KEY}"\ntimeout = "500ms"\n${FAST_RETRY}`);
+      const r = await runRouter(['-c', c], { input });
+      expect(r.code).toBe(0);
+      expect(intake.logs.map((l) => l['duration_ms'])).toEqual(lines.map((_, i) => i));
+      const dd = (finished(r)['sinks'] as Record<string, Record<string, unknown>>)['dd']!;
+      expect(dd['retried']).toBeGreaterThan(0);
+      expect(dd['lastError']).toBe('timeout');
+    } finally {
+      await intake.close();
+    }
+  });
+
   it('SIGTERM during an outage with a disk buffer, then a restart that delivers everything', async () => {
     const intake = await startDatadogIntake({ apiKey: API_KEY });
     try {
@@ -250,6 +285,42 @@ describe('fluentd sink, end to end', () => {
       expect(second.code).toBe(0);
       const seen = new Set(server.events.map((e) => seqOf(e.record)));
       expect([...seen].sort((a, b) => a - b)).toEqual(lines.map((_, i) => i));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('TLS with a certificate the test made, and shared-key authentication', async () => {
+    const certs = makeTestCertificates(join(dir.path, 'certs'));
+    const server = await startFluentdServer({ tls: { key: certs.key, cert: certs.cert }, sharedKey: 'k3y-for-test', selfHostname: 'fluentd.test' });
+    try {
+      const { input, lines } = audit(200, 45);
+      const c = config(`[sinks.fd]\ntype = "fluentd"\nport = ${server.port}\nshared_key = "k3y-for-test"\nself_hostname = "router.test"\ntls = { ca = "${certs.caPath}", verify = true }\n${FAST_RETRY}`);
+      const r = await runRouter(['-c', c], { input });
+      expect(r.code).toBe(0);
+      expect(server.events.map((e) => seqOf(e.record))).toEqual(lines.map((_, i) => i));
+      expect(server.authFailures).toBe(0);
+      expect(r.stderr).not.toContain('k3y-for-test');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a wrong shared key is refused by the server: a clear error once, events dead-lettered, key never logged', async () => {
+    const server = await startFluentdServer({ sharedKey: 'right-key-123' });
+    try {
+      const dead = join(dir.path, 'fd-auth-dead.jsonl');
+      const { input, lines } = audit(50, 46);
+      const c = config(`shutdown_timeout = "2s"\n[sinks.fd]\ntype = "fluentd"\nport = ${server.port}\nshared_key = "wrong-key-456"\n${FAST_RETRY}`);
+      const r = await runRouter(['-c', c, '--dead-letter', dead], { input });
+      expect(server.events).toEqual([]);
+      expect(server.authFailures).toBeGreaterThan(0);
+      const records = readFileSync(dead, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(records.length).toBe(lines.length);
+      expect(r.logs.filter((l) => l['level'] === 'ERROR' && l['sink'] === 'fd').length).toBeGreaterThanOrEqual(1);
+      expect(r.stderr).not.toContain('wrong-key-456');
+      expect(r.stderr).not.toContain('right-key-123');
+      expect(r.code).toBe(0);
     } finally {
       await server.close();
     }
