@@ -332,7 +332,7 @@ describe('when the queue is full', () => {
     await waitFor(() => h.transport.delivered.length === 2, 'delivery');
     expect(h.transport.delivered).toEqual(['tool_1', 'tool_2']);
     expect(h.sink.counters).toMatchObject({ accepted: 5, delivered: 2, dropped: 3, deadLettered: 3 });
-    expect(h.deadLetter.records.map((r) => [r.reason, r.sink, toolOf({ fields: (r.event!.fields as never) } as SinkEvent)])).toEqual([
+    expect(h.deadLetter.records.map((r) => [r.reason, r.sink, toolOf({ fields: (r.event!.fields as never) } as unknown as SinkEvent)])).toEqual([
       ['dropped_queue_full', 'test', 'tool_3'],
       ['dropped_queue_full', 'test', 'tool_4'],
       ['dropped_queue_full', 'test', 'tool_5'],
