@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { parse as parseToml } from 'smol-toml';
+import type Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ConfigError } from './errors';
 import { isJsonObject, type JsonObject, type JsonValue } from './json';
 import type { Level } from './log';
@@ -52,13 +52,18 @@ export interface ConfigFlags {
 
 // strictTypes off: sizes and durations are deliberately `integer | string` with keywords for each.
 // logger off: ajv must never write to our stdout/stderr.
-const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, logger: false });
+let ajv: Ajv | null = null;
 const compiled = new Map<string, ValidateFunction>();
 
 function compileCached(schema: object): ValidateFunction {
   const key = JSON.stringify(schema);
   let validate = compiled.get(key);
   if (!validate) {
+    // Loaded on first use: a command line without a config file never pays for ajv.
+    if (!ajv) {
+      const AjvClass = (require('ajv') as typeof import('ajv')).default;
+      ajv = new AjvClass({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, logger: false });
+    }
     // $id dropped: several sinks may share a schema file, and ajv refuses a second schema with one id.
     const { $id: _id, ...rest } = schema as { $id?: string };
     validate = ajv.compile(rest);
@@ -144,7 +149,8 @@ function readToml(file: string, what: string): JsonObject {
     throw new ConfigError(`cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
   }
   try {
-    return toJson(parseToml(text)) as JsonObject;
+    const { parse } = require('smol-toml') as typeof import('smol-toml'); // only when there is a file to read
+    return toJson(parse(text)) as JsonObject;
   } catch (err) {
     // smol-toml's message names the line and column; it quotes only the TOML source the user wrote.
     const msg = (err as Error).message.split('\n')[0] ?? 'invalid TOML';

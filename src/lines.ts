@@ -11,7 +11,7 @@
  * - a last line without a newline is emitted by `end()`.
  * Memory held is at most `maxLineBytes` plus one input chunk.
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 
 export interface OversizeLine {
   /** 1-based line number. */
@@ -119,7 +119,8 @@ export class LineSplitter {
   }
 
   private startOverflow(): void {
-    this.overflowHash = createHash('sha256');
+    // node:crypto loads on the first oversize line only: start-up does not pay for it.
+    this.overflowHash = (require('node:crypto') as typeof import('node:crypto')).createHash('sha256');
     this.overflowBytes = 0;
   }
 

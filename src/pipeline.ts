@@ -6,7 +6,6 @@
  * Backpressure: after each chunk, it waits until every sink that asked for it has drained, so the
  * reader never runs ahead of the slowest sink by more than one chunk.
  */
-import { createHash } from 'node:crypto';
 import type { JsonObject } from './json';
 import { LineSplitter, type LineHandler, type OversizeLine } from './lines';
 import type { Logger } from './log';
@@ -173,5 +172,5 @@ export class Router implements LineHandler {
 }
 
 function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
 }

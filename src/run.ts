@@ -13,7 +13,7 @@ import type { Logger } from './log';
 import { Router } from './pipeline';
 import { Redactor } from './redact';
 import { loadSinkModule } from './registry';
-import { compileAuditValidator, Selector } from './select';
+import { loadAuditValidator, Selector } from './select';
 import { undelivered, type DeadLetter, type Sink } from './sink';
 
 export interface RunIO {
@@ -38,7 +38,7 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   const { logger } = io;
   const signals = io.signals ?? process;
   const redactor = new Redactor({ fields: [...config.redact.fields, ...config.redact.policyFields] });
-  const selector = new Selector(compileAuditValidator());
+  const selector = new Selector(loadAuditValidator());
 
   const noDeadLetter = new DeadLetterRouter(null, redactor, logger);
   // `dead_letter: true` (not a config key): the file sink then counts its own write failures as
