@@ -22,6 +22,7 @@ const { runMeasured, describeMethod, describeCommand, detectMethod, useMethod } 
 const { runLatency } = require('./lib/latency.js');
 const { machine, load, fixed, grouped, table, writeResult, ROOT } = require('./lib/report.js');
 const { median, max } = require('./lib/stats.js');
+const { sampleRss, quarters } = require('./lib/rss-sampler.js');
 const { writeStream } = require('./generate.js');
 
 const BIN = path.join(ROOT, 'bin', 'audit-router');
@@ -34,8 +35,8 @@ const TARGETS = {
   rssMB: 64,
   startupWallMs: 120,
   latencyP99Ms: 10,
-  /** Ours: the 10× input may not raise peak RSS by more than 25 %. */
-  scaleRssRatio: 1.25,
+  /** Ours: over the 10x run, the second half's peak RSS may not exceed the first half's by 25 %. */
+  scaleRssGrowth: 1.25,
 };
 
 const USAGE = `usage: node bench/run.js [mixed|audit|startup|latency|scale|all] [options]
@@ -110,12 +111,13 @@ function finishedCounters(stderr) {
 }
 
 /**
- * @typedef {{ scenario: string, metric: string, value: number, limit: number, unit: string, pass: boolean }} Check
+ * pass: null when the figure could not be measured (e.g. a run too short to sample).
+ * @typedef {{ scenario: string, metric: string, value: number, limit: number, unit: string, pass: boolean | null }} Check
  */
 
 /** @param {string} scenario @param {string} metric @param {number} value @param {number} limit @param {string} unit @returns {Check} */
 function check(scenario, metric, value, limit, unit) {
-  return { scenario, metric, value, limit, unit, pass: Number.isFinite(value) && value <= limit };
+  return { scenario, metric, value, limit, unit, pass: Number.isFinite(value) ? value <= limit : null };
 }
 
 /**
@@ -310,9 +312,11 @@ async function scale(o) {
       log(`scale: ${lines.toLocaleString('en-US')} mixed lines streamed into stdin ...`);
       let expected = 0;
       /** @type {Promise<unknown>} */ let feeding = Promise.resolve();
+      /** @type {ReturnType<typeof sampleRss> | null} */ let sampler = null;
       const m = await runMeasured([BIN, '--file', out], {
         stdin: 'pipe',
         onSpawn(child) {
+          if (child.pid !== undefined) sampler = sampleRss(child.pid, { wrapped: detectMethod() === 'gnu-time', intervalMs: 500 });
           const stdin = /** @type {import('node:stream').Writable} */ (child.stdin);
           feeding = writeStream({ scenario: 'mixed', lines, seed: o.seed }, stdin, (e) => {
             if (e.truth.kind === 'audit') expected++;
@@ -323,25 +327,30 @@ async function scale(o) {
         },
       });
       const feedError = await feeding;
+      const rssSamples = sampler === null ? [] : /** @type {ReturnType<typeof sampleRss>} */ (sampler).stop();
       const written = await countOutput(out);
       const ok = m.exitCode === 0 && !feedError && written.lines === expected;
       if (!ok) log(`scale ${lines} FAILED: exit ${m.exitCode}, ${written.lines} lines written, ${expected} expected${feedError ? `, feed: ${/** @type {Error} */ (feedError).message}` : ''}\n${m.stderrTail.slice(-1500)}`);
       runs.push({
         lines, userS: m.userS, systemS: m.systemS, cpuS: round(m.cpuS, 3), wallS: round(m.wallS, 3), maxRssKB: m.maxRssKB, exitCode: m.exitCode,
         outputLines: written.lines, outputFiles: written.files, outputBytes: written.bytes, expected, ok, router: finishedCounters(m.stderrTail), load: load(),
+        rssByQuarterMB: quarters(rssSamples).map((x) => round(x, 1)), rssSamples,
       });
       log(`scale: ${lines.toLocaleString('en-US')} lines: ${m.cpuS.toFixed(1)} s CPU, ${m.wallS.toFixed(1)} s wall, ${(m.maxRssKB / 1024).toFixed(1)} MB`);
     }
     const [small, big] = runs;
-    const ratio = big.maxRssKB / small.maxRssKB;
+    // Rotation (and its gzip) starts only past 100 MB of output, i.e. in the big run alone, so the
+    // big/small ratio mixes it in; growth *within* the big run is the sign of unbounded memory.
+    const growth = halfGrowth(big.rssSamples);
     return {
       scenario: 'scale',
       ok: runs.every((r) => r.ok),
       command: `node bench/generate.js --scenario mixed --lines N --seed ${o.seed} (in-process writeStream) | ${describeCommand([BIN, '--file', path.join(runDir, 'out.jsonl')])}`,
+      rssRatioBigToSmall: round(big.maxRssKB / small.maxRssKB, 3),
       checks: [
         check('scale', `peak RSS at ${grouped(small.lines)} lines`, small.maxRssKB / 1024, TARGETS.rssMB, 'MB'),
         check('scale', `peak RSS at ${grouped(big.lines)} lines`, big.maxRssKB / 1024, TARGETS.rssMB, 'MB'),
-        check('scale', 'peak RSS 10x input / 1x input', ratio, TARGETS.scaleRssRatio, 'x'),
+        check('scale', `RSS growth in the ${grouped(big.lines)} run (2nd half / 1st half)`, growth, TARGETS.scaleRssGrowth, 'x'),
       ],
       loadBefore,
       loadAfter: load(),
@@ -350,6 +359,18 @@ async function scale(o) {
   } finally {
     fs.rmSync(runDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Peak RSS of the second half of a run over that of the first half; NaN when a half has no sample.
+ * @param {{ tS: number, rssKB: number }[]} samples
+ */
+function halfGrowth(samples) {
+  if (samples.length < 2) return NaN;
+  const mid = samples[samples.length - 1].tS / 2;
+  const first = samples.filter((x) => x.tS <= mid).map((x) => x.rssKB);
+  const second = samples.filter((x) => x.tS > mid).map((x) => x.rssKB);
+  return first.length > 0 && second.length > 0 ? max(second) / max(first) : NaN;
 }
 
 /** Warns when dist/ is older than the sources it is built from. */
@@ -371,6 +392,7 @@ function checkBuild() {
 /** @param {any[]} results */
 function printSummary(results) {
   const rows = [];
+  /** @type {string[]} */ const notes = [];
   for (const r of results) {
     if (r.scenario === 'mixed' || r.scenario === 'audit') {
       const ok = r.runs.filter((/** @type {any} */ x) => x.ok).length;
@@ -387,11 +409,14 @@ function printSummary(results) {
       rows.push(['latency', `${r.rate}/s x ${r.seconds} s`, '1', fixed(p.cpuS, 2), fixed(p.wallS, 2), `${grouped((r.rate * (r.seconds + r.warmupSeconds)) / p.cpuS)} events`, fixed(p.maxRssKB / 1024, 1), r.ok ? 'ok (every event on stdout and in the file)' : 'FAILED']);
     } else if (r.scenario === 'scale') {
       for (const x of r.runs) {
-        rows.push(['scale', `${grouped(x.lines)} lines`, '1', fixed(x.cpuS, 2), fixed(x.wallS, 2), `${grouped(x.lines / x.cpuS)} lines`, fixed(x.maxRssKB / 1024, 1), x.ok ? `ok (${grouped(x.expected)} events)` : 'FAILED']);
+        rows.push(['scale', `${grouped(x.lines)} lines`, '1', fixed(x.cpuS, 2), fixed(x.wallS, 2), `${grouped(x.lines / x.cpuS)} lines`, fixed(x.maxRssKB / 1024, 1), x.ok ? `ok (${grouped(x.expected)} events; output files: ${x.outputFiles})` : 'FAILED']);
       }
+      notes.push(`scale: peak RSS ${grouped(r.runs[1].lines)} lines / ${grouped(r.runs[0].lines)} lines: ${fixed(r.rssRatioBigToSmall, 2)}x (output files: ${r.runs[0].outputFiles} vs ${r.runs[1].outputFiles}; rotating and gzipping take memory too)`);
+      notes.push(...r.runs.map((/** @type {any} */ x) => `scale ${grouped(x.lines)} lines: highest RSS in each quarter of the run (sampled every 0.5 s): ${x.rssByQuarterMB.map((/** @type {number} */ v) => fixed(v, 1)).join(' / ')} MB`));
     }
   }
   process.stdout.write('\n' + table(['scenario', 'input', 'runs', 'CPU s', 'wall s', 'per CPU-second', 'peak RSS MB (median / worst)', 'output check'], rows) + '\n');
+  for (const note of notes) process.stdout.write(note + '\n');
   const lat = results.find((r) => r.scenario === 'latency');
   if (lat) {
     const lrow = (/** @type {string} */ name, /** @type {any} */ s) => [name, fixed(s.p50, 2), fixed(s.p90, 2), fixed(s.p99, 2), fixed(s.p999, 2), fixed(s.max, 2), String(s.count), String(s.missing)];
@@ -399,7 +424,7 @@ function printSummary(results) {
     process.stdout.write(table(['via', 'p50', 'p90', 'p99', 'p99.9', 'max', 'events', 'missing'], [lrow('--stdout', lat.stdout), lrow('--file', lat.file), lrow('(send lag)', lat.sendLag)]) + '\n');
   }
   const checks = results.flatMap((r) => r.checks);
-  const crow = (/** @type {Check} */ c) => [c.scenario, c.metric, `${fixed(c.value, c.unit === 'ms' || c.unit === 'x' ? 2 : c.unit === 'MB' ? 1 : 3)} ${c.unit}`, `<= ${c.limit} ${c.unit}`, c.pass ? 'PASS' : 'MISS'];
+  const crow = (/** @type {Check} */ c) => [c.scenario, c.metric, Number.isFinite(c.value) ? `${fixed(c.value, c.unit === 'ms' || c.unit === 'x' ? 2 : c.unit === 'MB' ? 1 : 3)} ${c.unit}` : '-', `<= ${c.limit} ${c.unit}`, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'];
   process.stdout.write('\ntargets\n' + table(['scenario', 'metric', 'measured', 'target', ''], checks.map(crow)) + '\n');
 }
 

@@ -91,7 +91,7 @@ async function runLatency(o) {
   const made = spawnSync('mkfifo', ['-m', '600', fifo], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr || made.error}`);
   // The read end first, non-blocking (so neither open waits for the other end); the write end
-  // is the child's stdout and ours is closed once it has it, so the reader sees EOF at its exit.
+  // is the child's stdout, and ours is closed once the child has exited: the reader then sees EOF.
   const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const stdoutFd = fs.openSync(fifo, fs.constants.O_WRONLY);
   const viaFile = startReader({ file: outFile, fd: null, mode: 'poll' }, total, deadlineMs);
