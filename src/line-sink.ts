@@ -8,6 +8,7 @@
  * in the middle of a multi-chunk `_writev` would report every chunk failed, written or not.
  */
 import type { Writable } from 'node:stream';
+import type { JsonObject } from './json';
 import type { Logger, LogFields } from './log';
 import { newCounters } from './sink';
 import type { DeadLetter, Sink, SinkCounters, SinkEvent } from './sink';
@@ -21,8 +22,6 @@ const LOW_WATER_CHARS = HIGH_WATER_CHARS / 2;
 interface Batch {
   readonly data: string;
   readonly count: number;
-  /** The events, kept only when failures go to a dead-letter destination. */
-  readonly events: SinkEvent[] | null;
   readonly chars: number;
   settled: boolean;
 }
@@ -39,7 +38,6 @@ export abstract class LineSink implements Sink {
   private open = '';
   private openCount = 0;
   private openChars = 0;
-  private openEvents: SinkEvent[] | null;
   private readonly queue: Batch[] = [];
   private inFlight: Batch | null = null;
   private pendingChars = 0;
@@ -58,7 +56,6 @@ export abstract class LineSink implements Sink {
     /** Where failed events go; null when this sink is itself the dead-letter destination. */
     private readonly deadLetter: DeadLetter | null,
   ) {
-    this.openEvents = deadLetter ? [] : null;
   }
 
   /** The stream to write the next batch to (see `Target`). May throw: treated as `false`. */
@@ -76,7 +73,7 @@ export abstract class LineSink implements Sink {
     this.counters.accepted++;
     if (this.closed) {
       this.fail(
-        { data: '', count: 1, events: [event], chars: 0, settled: true },
+        { data: event.json + '\n', count: 1, chars: 0, settled: true },
         'sink closed',
       );
       return true;
@@ -85,7 +82,6 @@ export abstract class LineSink implements Sink {
     this.open = this.open + event.json + '\n';
     this.openCount++;
     this.openChars += chars;
-    if (this.openEvents !== null) this.openEvents.push(event);
     this.pendingChars += chars;
     this.counters.bufferedBytes = this.pendingChars;
     if (this.openChars >= MAX_BATCH_CHARS) this.seal();
@@ -173,14 +169,12 @@ export abstract class LineSink implements Sink {
     this.queue.push({
       data: this.open,
       count: this.openCount,
-      events: this.openEvents,
       chars: this.openChars,
       settled: false,
     });
     this.open = '';
     this.openCount = 0;
     this.openChars = 0;
-    this.openEvents = this.deadLetter ? [] : null;
   }
 
   private written(stream: Writable, batch: Batch, error: Error | null): void {
@@ -233,15 +227,24 @@ export abstract class LineSink implements Sink {
     for (const resolve of waiters) resolve();
   }
 
+  /**
+   * Hands the events of a batch that could not be written to the dead letter. The batch keeps only
+   * its text, not the event objects: holding thousands of parsed events while writes are in flight
+   * would promote them all to the old generation. Failure is rare, so the lines are parsed again.
+   */
   private fail(batch: Batch, detail: string): void {
     const deadLetter = this.deadLetter;
-    if (deadLetter === null || batch.events === null) {
+    if (deadLetter === null) {
       this.counters.failed += batch.count;
       return;
     }
-    for (const event of batch.events) {
+    let start = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const end = batch.data.indexOf('\n', start);
+      const line = batch.data.slice(start, end < 0 ? undefined : end);
+      start = end + 1;
       try {
-        deadLetter.write({ reason: 'undeliverable', sink: this.name, detail, event: event.record });
+        deadLetter.write({ reason: 'undeliverable', sink: this.name, detail, event: JSON.parse(line) as JsonObject });
         this.counters.deadLettered++;
       } catch {
         this.counters.failed++;
