@@ -65,12 +65,29 @@ export async function mainAsync(argv: string[]): Promise<number> {
     // Options after `check-config` belong to it, not to the routing command.
     .enablePositionalOptions()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  addRouteOptions(program).action(async (flags: ConfigFlags) => {
-    const config = await loadConfig(flags);
-    const logger = createLogger(config.logLevel as Level);
-    const { run } = await import('./run.js');
-    code = await run(config, { input: process.stdin, logger });
-  });
+  addRouteOptions(program)
+    .argument('[command...]', 'wrapper mode: run this command (after --) and route its stderr; its stdin and stdout stay yours')
+    .action(async (command: string[], flags: ConfigFlags) => {
+      const config = await loadConfig(flags);
+      const logger = createLogger(config.logLevel as Level);
+      // Loaded here, not at the top: check-config does not need the pipeline.
+      const { run } = require('./run') as typeof import('./run');
+      if (command.length === 0) {
+        code = await run(config, { input: process.stdin, logger });
+        return;
+      }
+      if (config.sinks.some((s) => s.type === 'stdout')) {
+        throw new ConfigError(
+          "a stdout sink cannot be used in wrapper mode: the wrapped command's stdout is yours (the MCP stdio channel), and audit events would mix into it",
+        );
+      }
+      const { runWrapped } = require('./wrapper') as typeof import('./wrapper');
+      const wrapped = runWrapped(command, logger);
+      const routed = await run(config, { input: wrapped.input, logger, signals: wrapped.signals });
+      const status = await wrapped.exit;
+      // The command's own status, unless it succeeded and audit events were lost.
+      code = status === 0 ? routed : status;
+    });
   program
     .command('check-config')
     .description('validate a config and print the resolved pipeline; exit 0 when valid, 2 when not')
