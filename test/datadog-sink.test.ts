@@ -8,9 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, toLogItem, parseDatadogOptions } from '../sinks/datadog';
 import type { DeliverySink } from '../src/delivery';
 import { createLogger } from '../src/log';
-import type { DeadLetter, DeadLetterRecord, SinkContext, SinkEvent, SinkOptions } from '../src/sink';
+import type { SinkContext, SinkEvent, SinkOptions } from '../src/sink';
 import { undelivered } from '../src/sink';
 import { startDatadogIntake, type DatadogIntake } from './support/datadog-intake';
+import { CollectingDeadLetter } from './support/dead-letter';
 
 const API_KEY = 'dd-test-key-0123456789abcdef0123';
 
@@ -29,17 +30,6 @@ function auditEvent(i: number, event = 'tool_invocation', pad = 0): SinkEvent {
     target: 'audit',
   };
   return { record, json: JSON.stringify(record), fields: record.fields };
-}
-
-class CollectingDeadLetter implements DeadLetter {
-  records: DeadLetterRecord[] = [];
-  write(record: DeadLetterRecord): boolean {
-    this.records.push(record);
-    return true;
-  }
-  drain(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 interface Harness {

@@ -19,8 +19,9 @@ import {
   type Transport,
 } from '../src/delivery';
 import { createLogger } from '../src/log';
-import type { DeadLetter, DeadLetterRecord, SinkContext, SinkEvent, SinkOptions } from '../src/sink';
+import type { SinkContext, SinkEvent, SinkOptions } from '../src/sink';
 import { undelivered } from '../src/sink';
+import { CollectingDeadLetter } from './support/dead-letter';
 
 function auditEvent(i: number, pad = 0): SinkEvent {
   const record = {
@@ -66,17 +67,6 @@ class ScriptedTransport implements Transport {
   }
   async close(): Promise<void> {
     this.closed = true;
-  }
-}
-
-class CollectingDeadLetter implements DeadLetter {
-  records: DeadLetterRecord[] = [];
-  write(record: DeadLetterRecord): boolean {
-    this.records.push(record);
-    return true;
-  }
-  drain(): Promise<void> {
-    return Promise.resolve();
   }
 }
 

@@ -10,9 +10,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSink, parseEventTime } from '../sinks/fluentd';
 import type { DeliverySink } from '../src/delivery';
 import { createLogger } from '../src/log';
-import type { DeadLetter, DeadLetterRecord, SinkContext, SinkEvent, SinkOptions } from '../src/sink';
+import type { SinkContext, SinkEvent, SinkOptions } from '../src/sink';
 import { undelivered } from '../src/sink';
 import { makeTestCertificates, startFluentdServer, type FluentdServer, type FluentdServerOptions } from './support/fluentd-server';
+import { CollectingDeadLetter } from './support/dead-letter';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -27,17 +28,6 @@ function auditEvent(i: number, fraction = '123456789'): SinkEvent {
 }
 
 const EPOCH_10_30_00 = Date.UTC(2026, 2, 5, 10, 30, 0) / 1000;
-
-class CollectingDeadLetter implements DeadLetter {
-  records: DeadLetterRecord[] = [];
-  write(record: DeadLetterRecord): boolean {
-    this.records.push(record);
-    return true;
-  }
-  drain(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 interface Harness {
   sink: DeliverySink;
