@@ -3,11 +3,16 @@
  * validates a config and prints the resolved pipeline. Exit: 0 ok, 1 events not written, 2 usage
  * or config error.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type ConfigFlags, type RouterConfig } from './config';
 import { ConfigError, SinkError } from './errors';
 import { createLogger, LEVELS, type Level } from './log';
+import { PACKAGE_ROOT } from './paths';
 import { Redactor } from './redact';
+
+const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -61,6 +66,7 @@ export async function mainAsync(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('audit-router')
     .description('Routes the audit trail of an MCP server (redisctl-mcp) from its stderr to sinks, redacted.')
+    .version(VERSION, '-V, --version')
     .exitOverride()
     // Options after `check-config` belong to it, not to the routing command.
     .enablePositionalOptions()
