@@ -145,6 +145,24 @@ async function fileRun(inputPath, expected, runDir, index, warmup) {
   return run;
 }
 
+const BASELINE = path.join(__dirname, 'baseline.js');
+
+/**
+ * The plain JavaScript loop (bench/baseline.js: JSON.parse, recursive redaction, JSON.stringify,
+ * sync writes) on the same input, so each figure has the floor of its own machine and moment next
+ * to it. @param {string} inputPath @param {string} runDir
+ */
+async function baselineRun(inputPath, runDir) {
+  clearDir(runDir);
+  const fd = fs.openSync(inputPath, 'r');
+  try {
+    const m = await runMeasured([process.execPath, BASELINE, path.join(runDir, 'baseline.jsonl')], { stdin: fd });
+    return { cpuS: round(m.cpuS, 3), wallS: round(m.wallS, 4), maxRssKB: m.maxRssKB, exitCode: m.exitCode };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** @param {number} x @param {number} digits */
 function round(x, digits) {
   const f = 10 ** digits;
@@ -190,6 +208,10 @@ async function throughput(scenario, o) {
     const measured = all.filter((r) => !r.warmup);
     const units = scenario === 'mixed' ? input.lines : input.expectedAudit;
     const m = medians(measured, units);
+    const baselineRuns = [];
+    for (let i = 1; i <= 3; i++) baselineRuns.push(await baselineRun(input.path, runDir));
+    const baseline = { runs: baselineRuns, cpuS: median(baselineRuns.map((r) => r.cpuS)), maxRssMB: median(baselineRuns.map((r) => r.maxRssKB / 1024)) };
+    log(`${scenario}: plain-loop baseline (bench/baseline.js, 3 runs): ${baseline.cpuS.toFixed(2)} s CPU, ${baseline.maxRssMB.toFixed(1)} MB`);
     const cpuPer1M = (m.cpuS * 1e6) / units;
     const checks = [
       scenario === 'mixed'
@@ -206,6 +228,7 @@ async function throughput(scenario, o) {
       units,
       runsNote: note,
       median: { ...m, cpuPer1M },
+      baseline,
       checks,
       loadBefore,
       loadAfter: load(),
@@ -401,6 +424,7 @@ function printSummary(results) {
         `${grouped(r.median.perCpuSecond)} ${r.unit}`, `${fixed(r.median.maxRssMB, 1)} / ${fixed(r.median.maxRssMBWorst, 1)}`,
         `${ok}/${r.runs.length} ok (${grouped(r.input.expectedAudit)} events each)`,
       ]);
+      rows.push([`  plain loop`, '', '3', fixed(r.baseline.cpuS, 2), '-', `${grouped(r.units / r.baseline.cpuS)} ${r.unit}`, `${fixed(r.baseline.maxRssMB, 1)}`, 'bench/baseline.js: no schema, no URL masking, no rotation']);
     } else if (r.scenario === 'startup') {
       rows.push(['startup', 'empty', String(r.runs.length - 1), fixed(r.median.cpuS, 3), fixed(r.median.wallS, 3), '-', `${fixed(r.median.maxRssMB, 1)} / ${fixed(r.median.maxRssMBWorst, 1)}`, r.ok ? 'ok' : 'FAILED']);
       rows.push(["node -e ''", 'baseline', String(r.baselineRuns.length - 1), fixed(r.baseline.cpuS, 3), fixed(r.baseline.wallS, 3), '-', `${fixed(r.baseline.maxRssMB, 1)} / ${fixed(r.baseline.maxRssMBWorst, 1)}`, '']);
