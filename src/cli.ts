@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type ConfigFlags, type RouterConfig } from './config';
 import { ConfigError, SinkError } from './errors';
-import { createLogger, LEVELS, type Level } from './log';
+import { createLogger, LEVELS, writeStderr, type Level } from './log';
 import { PACKAGE_ROOT } from './paths';
 import { Redactor } from './redact';
 
@@ -53,12 +53,23 @@ export function describeConfig(config: RouterConfig): unknown {
   };
 }
 
+/**
+ * Node restores a signal's default action (kill) once its last listener is removed, and run()
+ * removes its own when it is done: a late SIGTERM, SIGINT or SIGHUP (a signal storm) would then
+ * turn the exit status into a kill. These no-op listeners keep the signals handled until exit.
+ * They go in right before run(), which adds its own listeners synchronously: no signal is
+ * swallowed before run() can act on it.
+ */
+function keepSignalsHandled(): void {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => {});
+}
+
 function fail(err: unknown): number {
   if (err instanceof ConfigError || err instanceof SinkError) {
-    process.stderr.write(`audit-router: ${err.message}\n`);
+    writeStderr(`audit-router: ${err.message}\n`);
     return 2;
   }
-  process.stderr.write(`audit-router: internal error: ${(err as Error).stack ?? String(err)}\n`);
+  writeStderr(`audit-router: internal error: ${(err as Error).stack ?? String(err)}\n`);
   return 70;
 }
 
@@ -70,7 +81,7 @@ export async function mainAsync(argv: string[]): Promise<number> {
     .exitOverride()
     // Options after `check-config` belong to it, not to the routing command.
     .enablePositionalOptions()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({ writeErr: writeStderr, writeOut: (s) => process.stdout.write(s) });
   addRouteOptions(program)
     .argument('[command...]', 'wrapper mode: run this command (after --) and route its stderr; its stdin and stdout stay yours')
     .action(async (command: string[], flags: ConfigFlags) => {
@@ -79,6 +90,7 @@ export async function mainAsync(argv: string[]): Promise<number> {
       // Loaded here, not at the top: check-config does not need the pipeline.
       const { run } = require('./run') as typeof import('./run');
       if (command.length === 0) {
+        keepSignalsHandled();
         code = await run(config, { input: process.stdin, logger });
         return;
       }
@@ -88,6 +100,7 @@ export async function mainAsync(argv: string[]): Promise<number> {
         );
       }
       const { runWrapped } = require('./wrapper') as typeof import('./wrapper');
+      keepSignalsHandled();
       const wrapped = runWrapped(command, logger);
       const routed = await run(config, { input: wrapped.input, logger, signals: wrapped.signals });
       const status = await wrapped.exit;

@@ -37,6 +37,8 @@ export class LineSplitter {
   /** Set while discarding an oversize line until its newline. */
   private overflowHash: Hash | null = null;
   private overflowBytes = 0;
+  /** A "\r" that ended the last chunk of an oversize line, not yet hashed (see holdBackCR). */
+  private overflowCR = false;
   private lineNumber = 0;
 
   constructor(private readonly maxLineBytes: number) {}
@@ -68,6 +70,9 @@ export class LineSplitter {
   private finishLine(chunk: Buffer, start: number, end: number, handler: LineHandler): void {
     this.lineNumber++;
     if (this.overflowHash !== null) {
+      // A "\r" held back from the previous chunk is content unless the newline follows it at once.
+      if (this.overflowCR && end > start) this.hashOverflow(CR_BYTE, 0, 1);
+      this.overflowCR = false;
       this.emitOversize(chunk, start, stripCR(chunk, start, end), handler);
       return;
     }
@@ -97,8 +102,7 @@ export class LineSplitter {
 
   private keep(chunk: Buffer, start: number, end: number): void {
     if (this.overflowHash !== null) {
-      this.overflowHash.update(chunk.subarray(start, end));
-      this.overflowBytes += end - start;
+      this.holdBackCR(chunk, start, end);
       return;
     }
     // A line ending "\r" at the chunk's end may still be followed by "\n": the byte is kept and
@@ -109,13 +113,28 @@ export class LineSplitter {
       this.overflowBytes = this.partialBytes;
       this.partial = [];
       this.partialBytes = 0;
-      this.overflowHash!.update(chunk.subarray(start, end));
-      this.overflowBytes += end - start;
+      this.holdBackCR(chunk, start, end);
       return;
     }
     // Copy: the input chunk may be reused by the producer once we return.
     this.partial.push(Buffer.from(chunk.subarray(start, end)));
     this.partialBytes += end - start;
+  }
+
+  /**
+   * Hashes a piece of an oversize line, except a last "\r": it may be half of a "\r\n" split
+   * across chunks, so it waits for the next byte. Size and hash then never depend on where the
+   * producer's writes happened to split the line.
+   */
+  private holdBackCR(chunk: Buffer, start: number, end: number): void {
+    if (this.overflowCR) this.hashOverflow(CR_BYTE, 0, 1);
+    this.overflowCR = chunk[end - 1] === CR;
+    this.hashOverflow(chunk, start, this.overflowCR ? end - 1 : end);
+  }
+
+  private hashOverflow(chunk: Buffer, start: number, end: number): void {
+    this.overflowHash!.update(chunk.subarray(start, end));
+    this.overflowBytes += end - start;
   }
 
   private startOverflow(): void {
@@ -135,11 +154,9 @@ export class LineSplitter {
 }
 
 const EMPTY = Buffer.alloc(0);
+const CR_BYTE = Buffer.from([CR]);
 
-/**
- * The end of the line without a trailing "\r". (For an oversize line whose "\r" arrived in an
- * earlier chunk, that byte is already hashed and counted in its size: harmless.)
- */
+/** The end of the line without a trailing "\r". */
 function stripCR(chunk: Buffer, start: number, end: number): number {
   return end > start && chunk[end - 1] === CR ? end - 1 : end;
 }

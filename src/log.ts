@@ -20,7 +20,22 @@ export interface Logger {
 
 export type WriteLine = (line: string) => void;
 
-const writeStderr: WriteLine = (line) => {
+let stderrWatched = false;
+let stderrGone = false;
+
+/**
+ * Writes to process.stderr unless its reader went away. A closed pipe (EPIPE) is reported as an
+ * 'error' event, which would kill the process with every event still in flight: from then on our
+ * diagnostics and passthrough lines are dropped instead (there is nowhere left to write them).
+ */
+export const writeStderr: WriteLine = (line) => {
+  if (stderrGone) return;
+  if (!stderrWatched) {
+    stderrWatched = true;
+    process.stderr.on('error', () => {
+      stderrGone = true;
+    });
+  }
   process.stderr.write(line);
 };
 

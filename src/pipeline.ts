@@ -6,7 +6,7 @@
  * Backpressure: after each chunk, it waits until every sink that asked for it has drained, so the
  * reader never runs ahead of the slowest sink by more than one chunk.
  */
-import type { JsonObject } from './json';
+import { isJsonObject, type JsonObject } from './json';
 import { LineSplitter, type LineHandler, type OversizeLine } from './lines';
 import type { Logger } from './log';
 import type { Redactor } from './redact';
@@ -91,8 +91,11 @@ export class Router implements LineHandler {
   }
 
   /** LineHandler: one complete line (without its ending). */
-  line(bytes: Buffer, lineNumber: number): void {
+  line(raw: Buffer, lineNumber: number): void {
     this.counters.lines++;
+    // A UTF-8 byte order mark is not part of the line: left on, it would make an audit event a
+    // text line (dropped, or passed through without the tool rules).
+    const bytes = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
     if (bytes.length === 0) {
       this.counters.empty++;
       return;
@@ -120,18 +123,23 @@ export class Router implements LineHandler {
         this.deadLetter({
           reason: 'schema_invalid',
           line: lineNumber,
-          size: bytes.length,
+          size: raw.length,
           detail: selection.errors,
           event: this.options.redactor.redactEvent(selection.record),
         });
         return;
       case 'unparseable':
         this.counters.unparseable++;
-        this.deadLetter({ reason: 'unparseable_audit', line: lineNumber, size: bytes.length, sha256: sha256(bytes), detail: selection.reason });
+        this.deadLetter({ reason: 'unparseable_audit', line: lineNumber, size: raw.length, sha256: sha256(raw), detail: selection.reason });
         return;
       case 'json':
-        if (passthrough) this.passJson(JSON.stringify(this.options.redactor.redactValue(selection.value)));
-        else this.counters.dropped++;
+        if (passthrough) {
+          // An object gets the event rules: a tool event under another target (a server set up
+          // differently) still has its raw-command operands redacted.
+          const { redactor } = this.options;
+          const value = selection.value;
+          this.passJson(JSON.stringify(isJsonObject(value) ? redactor.redactEvent(value) : redactor.redactValue(value)));
+        } else this.counters.dropped++;
         return;
       case 'text':
         if (passthrough) this.passText(text);

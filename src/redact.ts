@@ -66,6 +66,7 @@ export const BUILTIN_SENSITIVE_KEYS: readonly string[] = Object.freeze([
   'encryptionkey',
   'sslkey',
   'tlskey',
+  'sharedkey',
 ]);
 
 /** Defence in depth: a normalised key containing one of these is sensitive too (not "token"). */
@@ -177,8 +178,15 @@ export class Redactor {
 
   redactEvent(record: JsonObject): JsonObject {
     const nested = record.fields;
-    const fields = isJsonObject(nested) ? nested : record;
-    const tool = fields.tool;
+    let fields = isJsonObject(nested) ? nested : record;
+    let tool = fields.tool;
+    // A JSON-RPC `tools/call` request (MCP traffic a server logs, passed through) names its tool
+    // in params.name, next to params.arguments: the same rules apply.
+    const params = record.params;
+    if (fields === record && record.method === 'tools/call' && isJsonObject(params)) {
+      fields = params;
+      tool = params.name;
+    }
     const rule = typeof tool === 'string' ? TOOL_RULES.get(tool) : undefined;
     if (rule === undefined || !Object.hasOwn(fields, 'arguments')) {
       this.walkObject(record, 0);
@@ -189,7 +197,7 @@ export class Redactor {
     const args = fields.arguments as JsonValue;
     fields.arguments = null;
     this.walkObject(record, 0);
-    if ((fields === record || record.fields === fields) && fields.arguments === null) {
+    if ((fields === record || record.fields === fields || record.params === fields) && fields.arguments === null) {
       fields.arguments = this.redactToolArguments(rule, args, fields === record ? 1 : 2);
     }
     return record;
@@ -202,7 +210,7 @@ export class Redactor {
   redactText(text: string): string {
     if (text.length === 0) return text;
     this.pendingValue = false;
-    if (text.indexOf('://') < 0) return this.maskPairs(text);
+    if (urlMark(text, 0) < 0) return this.maskPairs(text);
     return this.maskUrls(text, 0, true);
   }
 
@@ -215,13 +223,14 @@ export class Redactor {
     const normalised = normaliseKey(key);
     if (this.sensitiveName(normalised)) v |= KEY_SENSITIVE;
     else if (hasNonAscii(key)) {
-      // Compatibility forms (full-width letters, ligatures) fold to ASCII under NFKC; the plain
-      // normalisation above is kept too, so NFKC can only add matches.
-      const folded = normaliseKey(key.normalize('NFKC'));
+      // Compatibility forms (full-width letters, ligatures) fold to ASCII under NFKC, and Cyrillic
+      // or Greek look-alikes (`pаssword` with a Cyrillic а) to the Latin letter they imitate; the
+      // plain normalisation above is kept too, so folding can only add matches.
+      const folded = normaliseKey(foldLookalikes(key.normalize('NFKC')));
       if (this.sensitiveName(folded)) v |= KEY_SENSITIVE;
     }
     if (TEXT_KEYS.has(normalised)) v |= KEY_TEXT;
-    if (key.indexOf('://') >= 0) v |= KEY_HAS_URL;
+    if (urlMark(key, 0) >= 0) v |= KEY_HAS_URL;
     if (this.verdicts.size >= KEY_CACHE_LIMIT) this.verdicts.clear();
     this.verdicts.set(key, v);
     return v;
@@ -308,7 +317,7 @@ export class Redactor {
       }
     }
     if (text) return this.redactText(s);
-    return s.indexOf('://') < 0 ? s : this.maskUrls(s, 0, false);
+    return urlMark(s, 0) < 0 ? s : this.maskUrls(s, 0, false);
   }
 
   /** A string holding JSON is parsed, redacted and re-serialised (never copied through raw). */
@@ -356,7 +365,7 @@ export class Redactor {
    * key=value masking, and a URL that is itself a sensitive key's value is redacted whole.
    */
   private maskUrls(s: string, nest: number, pairs: boolean): string {
-    let at = s.indexOf('://');
+    let at = urlMark(s, 0);
     if (at < 0) return pairs ? this.maskPairs(s) : s;
     let out = '';
     let copied = 0;
@@ -366,20 +375,21 @@ export class Redactor {
       let start = at;
       while (start > floor && isSchemeChar(s.charCodeAt(start - 1))) start--;
       while (start < at && !isAlpha(s.charCodeAt(start))) start++;
-      let end = at + 3;
+      const body = at + (s.charCodeAt(at + 1) === 92 /* \ */ ? 5 : 3);
+      let end = body;
       while (end < s.length && !isUrlTerminator(s.charCodeAt(end))) end++;
-      while (end > at + 3 && isTrailingPunctuation(s.charCodeAt(end - 1))) end--;
+      while (end > body && isTrailingPunctuation(s.charCodeAt(end - 1))) end--;
       const token = s.slice(start, end);
       let masked: string;
       if (pairs) {
         const gap = this.maskPairs(s.slice(copied, start));
-        masked = this.pendingValue ? REDACTED : this.maskUrl(token, start === at ? '' : s.slice(start, at), nest);
+        masked = this.pendingValue ? REDACTED : this.maskToken(token, start === at ? '' : s.slice(start, at), nest);
         this.pendingValue = false;
         out += gap + masked;
         copied = end;
         changed = true;
       } else {
-        masked = this.maskUrl(token, s.slice(start, at), nest);
+        masked = this.maskToken(token, s.slice(start, at), nest);
         if (masked !== token) {
           out += s.slice(copied, start) + masked;
           copied = end;
@@ -387,10 +397,22 @@ export class Redactor {
         }
       }
       floor = end;
-      at = s.indexOf('://', Math.max(end, at + 3));
+      at = urlMark(s, Math.max(end, body));
     }
     if (!changed) return s;
     return out + (pairs ? this.maskPairs(s.slice(copied)) : s.slice(copied));
+  }
+
+  /**
+   * A URL token as found in text: JSON text may escape its slashes (`redis:\/\/u:p@h`), which
+   * is unescaped to be checked and escaped again when masked.
+   */
+  private maskToken(token: string, scheme: string, nest: number): string {
+    if (token.charCodeAt(scheme.length + 1) !== 92 /* \ */) return this.maskUrl(token, scheme, nest);
+    const plain = token.replace(/\\\//g, '/');
+    const masked = this.maskUrl(plain, scheme, nest);
+    if (masked === plain) return token;
+    return masked === REDACTED ? masked : masked.replace(/\//g, '\\/');
   }
 
   /** One URL token; returns it unchanged when it holds no credentials, "[REDACTED]" when malformed. */
@@ -528,6 +550,8 @@ export class Redactor {
           if (valueEnd >= s.length) this.pendingValue = true;
         } else if (c === 123 /* { */ || c === 91 /* [ */) {
           valueEnd = balancedEnd(s, p);
+          // `password=[x]hunter2` is one word that starts with a bracket, not a bracketed value.
+          if (valueEnd < s.length && isWordChar(s.charCodeAt(valueEnd))) valueEnd = unquotedEnd(s, valueEnd);
         } else {
           valueEnd = unquotedEnd(s, p);
           const word = s.slice(p, valueEnd).toLowerCase();
@@ -556,8 +580,16 @@ export class Redactor {
 
 // ---- tool rules (redisctl-mcp `redact_arguments`) ----
 
-/** redis_command: `command` keeps its (upper-cased) name, every operand in `args` is redacted. */
+/** redis_command's own fields (redisctl-mcp's RedisCommandInput); the generic rules cover their values. */
+const RAW_COMMAND_FIELDS: ReadonlySet<string> = new Set(['command', 'args', 'url', 'profile', 'dry_run']);
+
+/**
+ * redis_command: `command` keeps its (upper-cased) name, every operand in `args` is redacted, and
+ * so is any field the tool does not have (`{"command":"SET","key":"k","value":"v"}`: a mis-shaped
+ * operand that the server ignores but logs).
+ */
 function redactRawCommand(args: JsonObject): void {
+  for (const key of Object.keys(args)) if (!RAW_COMMAND_FIELDS.has(key)) args[key] = REDACTED;
   if (Object.hasOwn(args, 'command')) args.command = commandIdentity(args.command!);
   if (!Object.hasOwn(args, 'args')) return;
   const operands = args.args;
@@ -580,6 +612,8 @@ function redactPackedCommands(args: JsonObject): void {
       continue;
     }
     if (Object.hasOwn(command, 'args')) {
+      // A packed command is `{args}` alone: anything beside it may be a mis-shaped operand.
+      for (const key of Object.keys(command)) if (key !== 'args') command[key] = REDACTED;
       const operands = command.args;
       if (Array.isArray(operands)) redactOperands(operands, true);
       else command.args = REDACTED;
@@ -620,6 +654,24 @@ function commandIdentity(value: JsonValue): JsonValue {
 /** Defines an own enumerable property, even one called `__proto__`, without touching prototypes. */
 function defineOwn(obj: JsonObject, key: string, value: JsonValue): void {
   Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/**
+ * Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables for a-z), mapped to
+ * those: a key spelt with them reads as the Latin word to a person, so it is judged as one.
+ */
+const LOOKALIKES: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    a: 'аАαΑ', b: 'ВвЬβΒ', c: 'сСϲϹ', d: 'ԁ', e: 'еЕεΕ', h: 'һНнΗ', i: 'іІӀιΙı', j: 'јЈ', k: 'кКκΚ',
+    l: 'ӏ', m: 'МмΜ', n: 'ηΝ', o: 'оОοΟօ', p: 'рРρΡ', q: 'ԛ', s: 'ѕЅ', t: 'тТτΤ', u: 'υս',
+    v: 'ν', w: 'ԝѡω', x: 'хХχΧ', y: 'уУүҮγΥ', z: 'Ζ',
+  }).flatMap(([latin, lookalikes]) => [...lookalikes].map((c): [string, string] => [c, latin])),
+);
+
+function foldLookalikes(key: string): string {
+  let out = '';
+  for (const c of key) out += LOOKALIKES.get(c) ?? c;
+  return out;
 }
 
 function hasNonAscii(s: string): boolean {
@@ -691,6 +743,17 @@ function validHostPort(hostport: string): boolean {
   return true;
 }
 
+/**
+ * Where the next URL's `://` starts, from `from`, or its JSON-escaped form `:\/\/` (a URL in
+ * JSON text whose writer escapes slashes); -1 when there is none.
+ */
+function urlMark(s: string, from: number): number {
+  const plain = s.indexOf('://', from);
+  const escaped = s.indexOf(':\\/\\/', from);
+  if (escaped < 0) return plain;
+  return plain < 0 ? escaped : Math.min(plain, escaped);
+}
+
 function decodeJsonString(s: string): string | null {
   try {
     const v: unknown = JSON.parse(s);
@@ -710,11 +773,21 @@ function decodeComponent(s: string): string | null {
 }
 
 /**
+ * Letters a key in text may hold besides ASCII: Latin-1 and Latin Extended, Greek, Cyrillic,
+ * Armenian, zero-width characters and full-width forms, so that `pаssword=` (Cyrillic а),
+ * `pass\u200bword=` and `ｐａｓｓｗｏｒｄ=` are read as one key and judged by isSensitiveKey.
+ */
+const KEY_EXTRA = '\u00a0-\u024f\u0370-\u03ff\u0400-\u04ff\u0530-\u058f\u200b-\u200f\u2060\ufeff\uff00-\uffef';
+
+/**
  * A key, optionally quoted, then `=` or `:` (ANSI colour codes allowed around the separator,
  * as tracing writes `\x1b[3mpassword\x1b[0m\x1b[2m=\x1b[0m`). The lookbehind keeps it to whole words.
  */
-const PAIR_KEY_RE =
-  /(?<=^|[^A-Za-z0-9_.\-]|\x1b\[[0-9;]*m)(\\{0,4}["']?)([A-Za-z_][A-Za-z0-9_.\-]{0,127})\1(?:\x1b\[[0-9;]*m)*[ \t]{0,8}(?:\x1b\[[0-9;]*m)*[:=](?!\/\/)/g;
+const PAIR_KEY_RE = new RegExp(
+  `(?<=^|[^A-Za-z0-9_.\\-]|\\x1b\\[[0-9;]*m)(\\\\{0,4}["']?)([A-Za-z_${KEY_EXTRA}][A-Za-z0-9_.\\-${KEY_EXTRA}]{0,127})\\1` +
+    `(?:\\x1b\\[[0-9;]*m)*[ \\t]{0,8}(?:\\x1b\\[[0-9;]*m)*[:=](?!\\/\\/)`,
+  'g',
+);
 const ANSI_RE = /\x1b\[[0-9;]*m/y;
 const BEARER_RE = /\bBearer[ \t]+(?!\[REDACTED\])[A-Za-z0-9\-._~+/]+=*/gi;
 const AUTH_SCHEMES: ReadonlySet<string> = new Set(['bearer', 'basic', 'digest', 'token']);
@@ -759,6 +832,11 @@ function balancedEnd(s: string, p: number): number {
     }
   }
   return s.length;
+}
+
+/** Not white space nor punctuation that follows a value in JSON or key=value text. */
+function isWordChar(c: number): boolean {
+  return c > 32 && c !== 44 /* , */ && c !== 59 /* ; */ && c !== 125 /* } */ && c !== 93 /* ] */ && c !== 41 /* ) */ && c !== 34 && c !== 39 && c !== 38 /* & */ && c !== 92 /* \ */;
 }
 
 /** An unquoted value runs to whitespace or an ANSI escape. */

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { RouterConfig, SinkSpec } from './config';
 import { DeadLetterRouter } from './dead-letter';
 import { SinkError } from './errors';
-import type { Logger } from './log';
+import { writeStderr, type Logger } from './log';
 import { Router } from './pipeline';
 import { Redactor } from './redact';
 import { loadSinkModule } from './registry';
@@ -40,37 +40,10 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   const redactor = new Redactor({ fields: [...config.redact.fields, ...config.redact.policyFields] });
   const selector = new Selector(loadAuditValidator());
 
-  const noDeadLetter = new DeadLetterRouter(null, redactor, logger);
-  // `dead_letter: true` (not a config key): the file sink then counts its own write failures as
-  // failed instead of handing them to a dead letter, so they change the exit status.
-  const deadLetterSink = config.deadLetter
-    ? await buildSink({ ...config.deadLetter, options: { ...config.deadLetter.options, dead_letter: true } }, logger, noDeadLetter)
-    : null;
-  const deadLetter = new DeadLetterRouter(deadLetterSink, redactor, logger);
+  // Signal handlers go in before the sinks start (opening files, loading a client can take a
+  // while): a SIGTERM then stops the run cleanly instead of killing the process by default.
   const sinks: Sink[] = [];
-  for (const spec of config.sinks) sinks.push(await buildSink(spec, logger, deadLetter));
-
-  const passthrough = config.input.passthrough
-    ? (io.passthrough ?? ((text: string) => void process.stderr.write(text)))
-    : null;
-  const router = new Router({
-    maxLineBytes: config.input.maxLineBytes,
-    selector,
-    redactor,
-    sinks,
-    deadLetter,
-    passthrough,
-    logger,
-  });
-
-  logger.info('started', {
-    sinks: sinks.map((s) => `${s.name}:${s.type}`).join(','),
-    dead_letter: deadLetterSink ? 'file' : 'none',
-    passthrough: passthrough !== null,
-    max_line_bytes: config.input.maxLineBytes,
-    redact_fields: config.redact.fields.length + config.redact.policyFields.length,
-  });
-
+  let deadLetterSink: Sink | null = null;
   let stopping: string | null = null;
   const onStop = (signal: string) => () => {
     if (stopping) return;
@@ -90,6 +63,47 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   signals.on('SIGTERM', onTerm);
   signals.on('SIGINT', onInt);
   signals.on('SIGHUP', onHup);
+  const detach = (): void => {
+    signals.off('SIGTERM', onTerm);
+    signals.off('SIGINT', onInt);
+    signals.off('SIGHUP', onHup);
+  };
+
+  const noDeadLetter = new DeadLetterRouter(null, redactor, logger);
+  let deadLetter: DeadLetterRouter;
+  try {
+    // `dead_letter: true` (not a config key): the file sink then counts its own write failures as
+    // failed instead of handing them to a dead letter, so they change the exit status.
+    deadLetterSink = config.deadLetter
+      ? await buildSink({ ...config.deadLetter, options: { ...config.deadLetter.options, dead_letter: true } }, logger, noDeadLetter)
+      : null;
+    deadLetter = new DeadLetterRouter(deadLetterSink, redactor, logger);
+    for (const spec of config.sinks) sinks.push(await buildSink(spec, logger, deadLetter));
+  } catch (err) {
+    detach();
+    throw err;
+  }
+
+  const passthrough = config.input.passthrough
+    ? (io.passthrough ?? writeStderr)
+    : null;
+  const router = new Router({
+    maxLineBytes: config.input.maxLineBytes,
+    selector,
+    redactor,
+    sinks,
+    deadLetter,
+    passthrough,
+    logger,
+  });
+
+  logger.info('started', {
+    sinks: sinks.map((s) => `${s.name}:${s.type}`).join(','),
+    dead_letter: deadLetterSink ? 'file' : 'none',
+    passthrough: passthrough !== null,
+    max_line_bytes: config.input.maxLineBytes,
+    redact_fields: config.redact.fields.length + config.redact.policyFields.length,
+  });
 
   let inputError: string | null = null;
   try {
@@ -99,7 +113,8 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
     }
   } catch (err) {
     // Destroying the input to stop on a signal ends the loop with a premature-close error.
-    if (!stopping) inputError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    // The code (EIO, ...) or the error's name, never its message: it may quote what was read.
+    if (!stopping) inputError = (err as NodeJS.ErrnoException).code ?? (err as Error).name ?? 'error';
   }
   if (inputError) logger.error('input failed; routing what was read', { error: inputError });
   await router.end();
@@ -107,9 +122,7 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   const deadline = Date.now() + config.shutdownTimeoutMs;
   await Promise.all(sinks.map((s) => s.close(deadline)));
   if (deadLetterSink) await deadLetterSink.close(Math.max(deadline, Date.now() + 5_000));
-  signals.off('SIGTERM', onTerm);
-  signals.off('SIGINT', onInt);
-  signals.off('SIGHUP', onHup);
+  detach();
 
   const lost = sinks.reduce((n, s) => n + undelivered(s.counters), 0) + deadLetter.lostEvents + deadLetter.failed;
   const perSink: Record<string, unknown> = {};
