@@ -187,6 +187,9 @@ export class Redactor {
       fields = params;
       tool = params.name;
     }
+    // A JSON-RPC response carries a tool's output (`CONFIG GET requirepass` answers with the
+    // password): nothing names the secret in it, so it is withheld whole (fail closed).
+    if (fields === record && Object.hasOwn(record, 'jsonrpc') && Object.hasOwn(record, 'result')) record.result = REDACTED;
     const rule = typeof tool === 'string' ? TOOL_RULES.get(tool) : undefined;
     if (rule === undefined || !Object.hasOwn(fields, 'arguments')) {
       this.walkObject(record, 0);

@@ -541,3 +541,21 @@ describe('the process around the pipeline', () => {
     expect(written).toEqual(Array.from({ length: 2000 }, (_, i) => i));
   });
 });
+
+describe('passthrough of JSON-RPC responses', () => {
+  it("withholds a response's result whole (tool output names no secret), keeps id and errors", async () => {
+    const secret = 'sk-jsonrpc-result-5f1e2d3c4b5a';
+    const input = [
+      JSON.stringify({ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: `1) "requirepass"\n2) "${secret}"` }] } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 8, error: { code: -32007, message: 'denied by policy' } }),
+    ].join('\n') + '\n';
+    const r = await runRouter(['--stdout', '--passthrough'], { input });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain(secret);
+    const passed = r.otherStderr.map((l) => JSON.parse(l));
+    expect(passed).toEqual([
+      { jsonrpc: '2.0', id: 7, result: '[REDACTED]' },
+      { jsonrpc: '2.0', id: 8, error: { code: -32007, message: 'denied by policy' } },
+    ]);
+  });
+});
