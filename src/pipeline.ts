@@ -57,6 +57,7 @@ export class Router implements LineHandler {
   private readonly sinks: readonly Sink[];
   private readonly blocked = new Set<Sink>();
   private deadLetterBlocked = false;
+  private readonly throwing = new Set<Sink>();
   private passthroughBuffer = '';
 
   constructor(private readonly options: RouterOptions) {
@@ -160,8 +161,26 @@ export class Router implements LineHandler {
     const event: SinkEvent = { record, json: JSON.stringify(record), fields: eventFields(record) };
     for (let i = 0; i < this.sinks.length; i++) {
       const sink = this.sinks[i]!;
-      if (!sink.write(event)) this.blocked.add(sink);
+      try {
+        if (!sink.write(event)) this.blocked.add(sink);
+      } catch (err) {
+        this.sinkThrew(sink, err, record);
+      }
     }
+  }
+
+  /**
+   * A sink's write() must not throw (src/sink.ts); a plugin's may. The event is kept in the dead
+   * letter, the other sinks and the input go on, and it is said once per sink (the error's name
+   * only: its message could quote the event).
+   */
+  private sinkThrew(sink: Sink, err: unknown, record: JsonObject): void {
+    const name = err instanceof Error ? err.name : typeof err;
+    if (!this.throwing.has(sink)) {
+      this.throwing.add(sink);
+      this.options.logger.error('sink write threw; its events go to the dead letter', { sink: sink.name, error: name });
+    }
+    this.deadLetter({ reason: 'undeliverable', sink: sink.name, detail: `the sink threw ${name}`, event: record });
   }
 
   private deadLetter(record: Parameters<DeadLetter['write']>[0]): void {

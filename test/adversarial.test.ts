@@ -559,3 +559,33 @@ describe('passthrough of JSON-RPC responses', () => {
     ]);
   });
 });
+
+describe('a plugin sink that throws', () => {
+  it('does not stop the input nor the other sinks; its events go to the dead letter; said once', async () => {
+    const dir2 = tempDir('ar-throw-');
+    try {
+      const plugin = join(dir2.path, 'throwing-sink.js');
+      writeFileSync(
+        plugin,
+        `exports.createSink = (o, ctx) => ({ name: ctx.name, type: 'throwing',
+          counters: { accepted: 0, delivered: 0, deadLettered: 0, failed: 0, dropped: 0, retried: 0, bufferedBytes: 0, buffered: 0, lastError: null },
+          write(event) { throw new TypeError('boom ' + event.json); }, drain: async () => {}, close: async () => {} });\n`,
+      );
+      const config = join(dir2.path, 'c.toml');
+      const out = join(dir2.path, 'audit.jsonl');
+      const dead = join(dir2.path, 'dead.jsonl');
+      writeFileSync(config, `[sinks.bad]\ntype = "./throwing-sink.js"\n[sinks.good]\ntype = "file"\npath = ${JSON.stringify(out)}\n[dead_letter]\npath = ${JSON.stringify(dead)}\n`);
+      const event = (i: number) => JSON.stringify({ timestamp: '2026-03-05T10:30:00Z', level: 'INFO', fields: { event: 'tool_invocation', tool: 't', toolset: 's', result: 'success', duration_ms: i, arguments: '{"password":"sk-thrown-secret-1"}' }, target: 'audit' });
+      const r = await runRouter(['-c', config], { input: [0, 1, 2].map(event).join('\n') + '\n' });
+      expect(r.code).toBe(0);
+      expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(3);
+      const records = readFileSync(dead, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(records.map((d) => [d.reason, d.sink, d.detail])).toEqual([0, 1, 2].map(() => ['undeliverable', 'bad', 'the sink threw TypeError']));
+      expect(r.logs.filter((l) => l['message'] === 'sink write threw; its events go to the dead letter')).toHaveLength(1);
+      expect(r.stderr).not.toContain('boom');
+      expect(r.stderr + readFileSync(dead, 'utf8')).not.toContain('sk-thrown-secret-1');
+    } finally {
+      dir2.cleanup();
+    }
+  });
+});
