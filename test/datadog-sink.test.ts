@@ -12,6 +12,7 @@ import type { SinkContext, SinkEvent, SinkOptions } from '../src/sink';
 import { undelivered } from '../src/sink';
 import { startDatadogIntake, type DatadogIntake } from './support/datadog-intake';
 import { CollectingDeadLetter } from './support/dead-letter';
+import { waitFor } from './support/wait';
 
 const API_KEY = 'dd-test-key-0123456789abcdef0123';
 
@@ -69,13 +70,6 @@ async function makeSink(options: SinkOptions): Promise<Harness> {
   return { sink, deadLetter, logs };
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('datadog sink', () => {
   it('sends each event as a log with its fields as attributes, gzip, the API key in the header only', async () => {

@@ -22,6 +22,7 @@ import { createLogger } from '../src/log';
 import type { SinkContext, SinkEvent, SinkOptions } from '../src/sink';
 import { undelivered } from '../src/sink';
 import { CollectingDeadLetter } from './support/dead-letter';
+import { waitFor } from './support/wait';
 
 function auditEvent(i: number, pad = 0): SinkEvent {
   const record = {
@@ -101,13 +102,6 @@ function harness(options: SinkOptions, transport = new ScriptedTransport(), rand
   return { sink, transport, deadLetter, logs };
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const fast = { retry: { initial_backoff: '1ms', max_backoff: '5ms' }, batch: { linger: '1ms' } };
 

@@ -12,6 +12,7 @@ import { ConfigError, SinkError } from '../src/errors';
 import type { JsonObject } from '../src/json';
 import { createLogger } from '../src/log';
 import type { DeadLetterRecord, Sink, SinkContext, SinkEvent, SinkOptions } from '../src/sink';
+import { waitFor as until } from './support/wait';
 
 const dirs: string[] = [];
 function tempDir(prefix = 'file-sink-'): string {
@@ -89,13 +90,6 @@ function modeOf(file: string): number {
   return statSync(file).mode & 0o777;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Paths this process holds open (Linux). */
 function openFiles(): string[] {

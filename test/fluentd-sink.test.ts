@@ -14,6 +14,7 @@ import type { SinkContext, SinkEvent, SinkOptions } from '../src/sink';
 import { undelivered } from '../src/sink';
 import { makeTestCertificates, startFluentdServer, type FluentdServer, type FluentdServerOptions } from './support/fluentd-server';
 import { CollectingDeadLetter } from './support/dead-letter';
+import { waitFor } from './support/wait';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -68,13 +69,6 @@ async function makeSink(options: SinkOptions): Promise<Harness> {
   return { sink, deadLetter, logs };
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const tools = (s: FluentdServer): string[] => s.events.map((e) => String((e.record.fields as Record<string, unknown>).tool));
 const distinct = (list: string[]): string[] => [...new Set(list)].sort();

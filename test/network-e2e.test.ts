@@ -10,6 +10,7 @@ import { generate } from '../bench/generate.js';
 import { collect, finished, runRouter, start, tempDir } from './support/cli';
 import { startDatadogIntake } from './support/datadog-intake';
 import { makeTestCertificates, startFluentdServer } from './support/fluentd-server';
+import { waitFor as until } from './support/wait';
 
 const dir = tempDir('ar-net-');
 afterAll(() => dir.cleanup());
@@ -27,13 +28,6 @@ function audit(n: number, seed: number): { input: string; lines: string[]; secre
 const seqOf = (record: Record<string, unknown>): number =>
   ((record['fields'] as Record<string, unknown> | undefined) ?? record)['duration_ms'] as number;
 
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Counts the router's "delivery failed, retrying" log lines as they happen (needs --log-level debug). */
 function failedAttempts(child: ReturnType<typeof start>): () => number {

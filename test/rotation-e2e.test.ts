@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../bench/generate.js';
 import { listRotated } from '../sinks/file';
 import { collect, finished, runRouter, start, tempDir } from './support/cli';
+import { waitFor } from './support/wait';
 
 const dir = tempDir('ar-rotate-');
 afterAll(() => dir.cleanup());
@@ -30,13 +31,6 @@ const seqOf = (line: string): number => {
   return (e.fields ?? e).duration_ms;
 };
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('file rotation through the CLI', () => {
   it('by size: every event exactly once and in order across gunzipped rotated files, mode 0600', async () => {
