@@ -24,7 +24,7 @@ const path = require('node:path');
 const { generate } = require('./generate.js');
 const { ensureInput, CACHE_DIR } = require('./lib/inputs.js');
 const { runMeasured, describeMethod, describeCommand, detectMethod, useMethod } = require('./lib/proc.js');
-const { machine, load, fixed, grouped, table, writeResult, ROOT } = require('./lib/report.js');
+const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, ROOT } = require('./lib/report.js');
 const { quantile, max } = require('./lib/stats.js');
 const { sampleRss } = require('./lib/rss-sampler.js');
 const { startDatadog, startFluentd } = require('./lib/receivers.js');
@@ -121,19 +121,6 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 /** @param {number} x @param {number} digits */
 const round = (x, digits) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
 
-/** The router's "finished" log line (counters only), or null. @param {string} stderr */
-function finishedLog(stderr) {
-  const lines = stderr.split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (!lines[i].includes('"message":"finished"')) continue;
-    try {
-      return JSON.parse(lines[i]);
-    } catch {
-      return null;
-    }
-  }
-  return null;
-}
 
 /** The sink's counters from the finished line. @param {any} finished @param {string} sink */
 function sinkCounters(finished, sink) {
@@ -447,16 +434,6 @@ async function outage(o) {
 // ---------------------------------------------------------------------------------------------
 // throughput
 
-/**
- * pass: null when the figure could not be measured.
- * @typedef {{ scenario: string, metric: string, value: number, limit: number, unit: string, pass: boolean | null }} Check
- */
-
-/** @param {string} scenario @param {string} metric @param {number} value @param {number} limit @param {string} unit @returns {Check} */
-function check(scenario, metric, value, limit, unit) {
-  return { scenario, metric, value, limit, unit, pass: Number.isFinite(value) ? value <= limit : null };
-}
-
 /** @param {'datadog'|'fluentd'} kind @param {import('./lib/inputs.js').BenchInput} input */
 async function throughputRun(kind, input) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `audit-router-bench-net-${kind}-`));
@@ -549,21 +526,6 @@ async function throughput(o) {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Warns when dist/ is older than the sources it is built from. */
-function checkBuild() {
-  const cli = path.join(ROOT, 'dist', 'src', 'cli.js');
-  if (!fs.existsSync(cli)) throw new Error('dist/ is missing: build first (npm run build)');
-  const built = fs.statSync(cli).mtimeMs;
-  for (const dir of ['src', 'sinks']) {
-    for (const name of fs.readdirSync(path.join(ROOT, dir), { recursive: true })) {
-      const file = path.join(ROOT, dir, String(name));
-      if (file.endsWith('.ts') && fs.statSync(file).mtimeMs > built) {
-        log(`warning: ${path.relative(ROOT, file)} is newer than dist/: the figures are for the last build (npm run build)`);
-        return;
-      }
-    }
-  }
-}
 
 /** @param {any[]} results */
 function printSummary(results) {
@@ -623,7 +585,7 @@ function printSummary(results) {
     out('receiver CPU: the receiver runs in the bench process; this is that process\'s CPU during the run');
   }
   const checks = results.flatMap((r) => r.checks);
-  const crow = (/** @type {Check} */ c) => [c.scenario, c.metric, Number.isFinite(c.value) ? `${fixed(c.value, c.unit === 'x' ? 2 : 1)} ${c.unit}` : '-', `<= ${c.limit} ${c.unit}`, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'];
+  const crow = (/** @type {import('./lib/report.js').Check} */ c) => [c.scenario, c.metric, Number.isFinite(c.value) ? `${fixed(c.value, c.unit === 'x' ? 2 : 1)} ${c.unit}` : '-', `<= ${c.limit} ${c.unit}`, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'];
   out('\ntargets\n' + table(['scenario', 'metric', 'measured', 'target', ''], checks.map(crow)));
 }
 
@@ -636,7 +598,7 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  checkBuild();
+  checkBuild(log);
   const started = new Date();
   const stamp = started.toISOString().slice(0, 19).replace(/:/g, '-');
   const mach = machine();

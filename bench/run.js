@@ -20,7 +20,7 @@ const { ensureInput, emptyInput, CACHE_DIR } = require('./lib/inputs.js');
 const { countOutput, clearDir } = require('./lib/output.js');
 const { runMeasured, describeMethod, describeCommand, detectMethod, useMethod } = require('./lib/proc.js');
 const { runLatency } = require('./lib/latency.js');
-const { machine, load, fixed, grouped, table, writeResult, ROOT } = require('./lib/report.js');
+const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, ROOT } = require('./lib/report.js');
 const { median, max } = require('./lib/stats.js');
 const { sampleRss, quarters } = require('./lib/rss-sampler.js');
 const { writeStream } = require('./generate.js');
@@ -97,27 +97,8 @@ const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 /** The router's own "finished" counters from its stderr (diagnostics carry counts only). @param {string} stderr */
 function finishedCounters(stderr) {
-  const lines = stderr.split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (!lines[i].includes('"message":"finished"')) continue;
-    try {
-      const f = JSON.parse(lines[i]);
-      return { lines: f.lines, audit: f.audit, invalid: f.invalid, unparseable: f.unparseable, dropped: f.dropped, lost: f.lost };
-    } catch {
-      return null;
-    }
-  }
-  return null;
-}
-
-/**
- * pass: null when the figure could not be measured (e.g. a run too short to sample).
- * @typedef {{ scenario: string, metric: string, value: number, limit: number, unit: string, pass: boolean | null }} Check
- */
-
-/** @param {string} scenario @param {string} metric @param {number} value @param {number} limit @param {string} unit @returns {Check} */
-function check(scenario, metric, value, limit, unit) {
-  return { scenario, metric, value, limit, unit, pass: Number.isFinite(value) ? value <= limit : null };
+  const f = finishedLog(stderr);
+  return f ? { lines: f.lines, audit: f.audit, invalid: f.invalid, unparseable: f.unparseable, dropped: f.dropped, lost: f.lost } : null;
 }
 
 /**
@@ -396,21 +377,6 @@ function halfGrowth(samples) {
   return first.length > 0 && second.length > 0 ? max(second) / max(first) : NaN;
 }
 
-/** Warns when dist/ is older than the sources it is built from. */
-function checkBuild() {
-  const cli = path.join(ROOT, 'dist', 'src', 'cli.js');
-  if (!fs.existsSync(cli)) throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.json)');
-  const built = fs.statSync(cli).mtimeMs;
-  for (const dir of ['src', 'sinks']) {
-    for (const name of fs.readdirSync(path.join(ROOT, dir), { recursive: true })) {
-      const file = path.join(ROOT, dir, String(name));
-      if (file.endsWith('.ts') && fs.statSync(file).mtimeMs > built) {
-        log(`warning: ${path.relative(ROOT, file)} is newer than dist/: the figures are for the last build (npx tsc -p tsconfig.json)`);
-        return;
-      }
-    }
-  }
-}
 
 /** @param {any[]} results */
 function printSummary(results) {
@@ -448,7 +414,7 @@ function printSummary(results) {
     process.stdout.write(table(['via', 'p50', 'p90', 'p99', 'p99.9', 'max', 'events', 'missing'], [lrow('--stdout', lat.stdout), lrow('--file', lat.file), lrow('(send lag)', lat.sendLag)]) + '\n');
   }
   const checks = results.flatMap((r) => r.checks);
-  const crow = (/** @type {Check} */ c) => [c.scenario, c.metric, Number.isFinite(c.value) ? `${fixed(c.value, c.unit === 'ms' || c.unit === 'x' ? 2 : c.unit === 'MB' ? 1 : 3)} ${c.unit}` : '-', `<= ${c.limit} ${c.unit}`, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'];
+  const crow = (/** @type {import('./lib/report.js').Check} */ c) => [c.scenario, c.metric, Number.isFinite(c.value) ? `${fixed(c.value, c.unit === 'ms' || c.unit === 'x' ? 2 : c.unit === 'MB' ? 1 : 3)} ${c.unit}` : '-', `<= ${c.limit} ${c.unit}`, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'];
   process.stdout.write('\ntargets\n' + table(['scenario', 'metric', 'measured', 'target', ''], checks.map(crow)) + '\n');
 }
 
@@ -461,7 +427,7 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  checkBuild();
+  checkBuild(log);
   const started = new Date();
   const stamp = started.toISOString().slice(0, 19).replace(/:/g, '-');
   const mach = machine();

@@ -69,4 +69,44 @@ function writeResult(stamp, scenario, result) {
   return file;
 }
 
-module.exports = { machine, load, fixed, grouped, table, writeResult, ROOT, RESULTS_DIR };
+/**
+ * A figure against its target. pass: null when the figure could not be measured.
+ * @typedef {{ scenario: string, metric: string, value: number, limit: number, unit: string, pass: boolean | null }} Check
+ */
+
+/** @param {string} scenario @param {string} metric @param {number} value @param {number} limit @param {string} unit @returns {Check} */
+function check(scenario, metric, value, limit, unit) {
+  return { scenario, metric, value, limit, unit, pass: Number.isFinite(value) ? value <= limit : null };
+}
+
+/** The router's "finished" log line (counters only, never content), or null. @param {string} stderr @returns {any} */
+function finishedLog(stderr) {
+  const lines = stderr.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!lines[i].includes('"message":"finished"')) continue;
+    try {
+      return JSON.parse(lines[i]);
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Warns (through `log`) when dist/ is older than the sources it is built from. @param {(msg: string) => void} log */
+function checkBuild(log) {
+  const cli = path.join(ROOT, 'dist', 'src', 'cli.js');
+  if (!fs.existsSync(cli)) throw new Error('dist/ is missing: build first (npm run build)');
+  const built = fs.statSync(cli).mtimeMs;
+  for (const dir of ['src', 'sinks']) {
+    for (const name of fs.readdirSync(path.join(ROOT, dir), { recursive: true })) {
+      const file = path.join(ROOT, dir, String(name));
+      if (file.endsWith('.ts') && fs.statSync(file).mtimeMs > built) {
+        log(`warning: ${path.relative(ROOT, file)} is newer than dist/: the figures are for the last build (npm run build)`);
+        return;
+      }
+    }
+  }
+}
+
+module.exports = { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, ROOT, RESULTS_DIR };
