@@ -24,7 +24,7 @@ const path = require('node:path');
 const { generate } = require('./generate.js');
 const { ensureInput, CACHE_DIR } = require('./lib/inputs.js');
 const { runMeasured, describeMethod, describeCommand, detectMethod, useMethod } = require('./lib/proc.js');
-const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, ROOT } = require('./lib/report.js');
+const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, targetsTable, ROOT } = require('./lib/report.js');
 const { quantile, max } = require('./lib/stats.js');
 const { sampleRss } = require('./lib/rss-sampler.js');
 const { startDatadog, startFluentd } = require('./lib/receivers.js');
@@ -585,8 +585,7 @@ function printSummary(results) {
     out('receiver CPU: the receiver runs in the bench process; this is that process\'s CPU during the run');
   }
   const checks = results.flatMap((r) => r.checks);
-  const crow = (/** @type {import('./lib/report.js').Check} */ c) => [c.scenario, c.metric, Number.isFinite(c.value) ? `${fixed(c.value, c.unit === 'x' ? 2 : 1)} ${c.unit}` : '-', `<= ${c.limit} ${c.unit}`, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'];
-  out('\ntargets\n' + table(['scenario', 'metric', 'measured', 'target', ''], checks.map(crow)));
+  out(targetsTable(checks));
 }
 
 async function main() {

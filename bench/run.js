@@ -20,7 +20,7 @@ const { ensureInput, emptyInput, CACHE_DIR } = require('./lib/inputs.js');
 const { countOutput, clearDir } = require('./lib/output.js');
 const { runMeasured, describeMethod, describeCommand, detectMethod, useMethod } = require('./lib/proc.js');
 const { runLatency } = require('./lib/latency.js');
-const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, ROOT } = require('./lib/report.js');
+const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, targetsTable, ROOT } = require('./lib/report.js');
 const { median, max } = require('./lib/stats.js');
 const { sampleRss, quarters } = require('./lib/rss-sampler.js');
 const { writeStream } = require('./generate.js');
@@ -414,8 +414,7 @@ function printSummary(results) {
     process.stdout.write(table(['via', 'p50', 'p90', 'p99', 'p99.9', 'max', 'events', 'missing'], [lrow('--stdout', lat.stdout), lrow('--file', lat.file), lrow('(send lag)', lat.sendLag)]) + '\n');
   }
   const checks = results.flatMap((r) => r.checks);
-  const crow = (/** @type {import('./lib/report.js').Check} */ c) => [c.scenario, c.metric, Number.isFinite(c.value) ? `${fixed(c.value, c.unit === 'ms' || c.unit === 'x' ? 2 : c.unit === 'MB' ? 1 : 3)} ${c.unit}` : '-', `<= ${c.limit} ${c.unit}`, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'];
-  process.stdout.write('\ntargets\n' + table(['scenario', 'metric', 'measured', 'target', ''], checks.map(crow)) + '\n');
+  process.stdout.write(targetsTable(checks) + '\n');
 }
 
 async function main() {

@@ -109,4 +109,17 @@ function checkBuild(log) {
   }
 }
 
-module.exports = { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, ROOT, RESULTS_DIR };
+/** The "targets" table: each figure, its target, PASS or MISS. @param {Check[]} checks */
+function targetsTable(checks) {
+  const digits = (/** @type {string} */ unit) => (unit === 'ms' || unit === 'x' ? 2 : unit === 'MB' ? 1 : 3);
+  const row = (/** @type {Check} */ c) => [
+    c.scenario,
+    c.metric,
+    Number.isFinite(c.value) ? `${fixed(c.value, digits(c.unit))} ${c.unit}` : '-',
+    `<= ${c.limit} ${c.unit}`,
+    c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS',
+  ];
+  return '\ntargets\n' + table(['scenario', 'metric', 'measured', 'target', ''], checks.map(row));
+}
+
+module.exports = { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, targetsTable, ROOT, RESULTS_DIR };
