@@ -23,6 +23,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 # scripts/build-validators.js compiles schemas/audit-event.schema.json into dist/validators/.
 COPY tsconfig.json ./
 COPY src ./src
+COPY sources ./sources
 COPY sinks ./sinks
 COPY scripts ./scripts
 COPY schemas ./schemas

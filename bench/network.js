@@ -21,7 +21,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { generate } = require('./generate.js');
+const { generate } = require('../scripts/generate-stream.js');
 const { ensureInput, CACHE_DIR } = require('./lib/inputs.js');
 const { runMeasured, describeMethod, describeCommand, detectMethod, useMethod } = require('./lib/proc.js');
 const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, targetsTable, ROOT } = require('./lib/report.js');
@@ -124,7 +124,7 @@ const round = (x, digits) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) 
 
 /** The sink's counters from the finished line. @param {any} finished @param {string} sink */
 function sinkCounters(finished, sink) {
-  return finished && finished.sinks && finished.sinks[sink] ? finished.sinks[sink] : null;
+  return finished?.sinks?.[sink] ? finished.sinks[sink] : null;
 }
 
 /** @param {'datadog'|'fluentd'} kind @param {string} dir */
@@ -559,7 +559,7 @@ function printSummary(results) {
       r.runs.map((/** @type {any} */ x) => {
         const l = x.loopDelayMs;
         const pm = (/** @type {any} */ s) => (s && s.count > 0 ? `${fixed(s.p99, 1)} / ${fixed(s.max, 1)}` : '-');
-        return [x.receiver, x.buffer, pm(l && l.whole), ...phases.map((p) => pm(l && l.phases.find((/** @type {any} */ q) => q.phase === p)))];
+        return [x.receiver, x.buffer, pm(l?.whole), ...phases.map((p) => pm(l?.phases.find((/** @type {any} */ q) => q.phase === p)))];
       }),
     ));
     out('\nrouter CPU seconds per phase (process.cpuUsage(); phase lengths differ: see "at" in the JSON)');
@@ -568,7 +568,7 @@ function printSummary(results) {
       r.runs.map((/** @type {any} */ x) => {
         const l = x.loopDelayMs;
         const cpu = (/** @type {any} */ s) => (s ? fixed(s.cpuS, 2) : '-');
-        return [x.receiver, x.buffer, fixed(x.cpuS, 2), ...phases.map((p) => cpu(l && l.phases.find((/** @type {any} */ q) => q.phase === p)))];
+        return [x.receiver, x.buffer, fixed(x.cpuS, 2), ...phases.map((p) => cpu(l?.phases.find((/** @type {any} */ q) => q.phase === p)))];
       }),
     ));
   }

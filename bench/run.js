@@ -3,7 +3,7 @@
 'use strict';
 /**
  * The audit-router benchmark: runs the built CLI (bin/audit-router) as a whole process on
- * deterministic inputs from bench/generate.js and reports CPU seconds, wall seconds, throughput
+ * deterministic inputs from scripts/generate-stream.js and reports CPU seconds, wall seconds, throughput
  * per CPU-second, peak RSS and end-to-end latency, against the targets, PASS/MISS. See
  * bench/README.md.
  *
@@ -23,7 +23,7 @@ const { runLatency } = require('./lib/latency.js');
 const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, checkBuild, targetsTable, ROOT } = require('./lib/report.js');
 const { median, max } = require('./lib/stats.js');
 const { sampleRss, quarters } = require('./lib/rss-sampler.js');
-const { writeStream } = require('./generate.js');
+const { writeStream } = require('../scripts/generate-stream.js');
 
 const BIN = path.join(ROOT, 'bin', 'audit-router');
 const SCENARIOS = ['mixed', 'audit', 'startup', 'latency', 'scale'];
@@ -349,7 +349,7 @@ async function scale(o) {
     return {
       scenario: 'scale',
       ok: runs.every((r) => r.ok),
-      command: `node bench/generate.js --scenario mixed --lines N --seed ${o.seed} (in-process writeStream) | ${describeCommand([BIN, '--file', path.join(runDir, 'out.jsonl')])}`,
+      command: `node scripts/generate-stream.js --scenario mixed --lines N --seed ${o.seed} (in-process writeStream) | ${describeCommand([BIN, '--file', path.join(runDir, 'out.jsonl')])}`,
       rssRatioBigToSmall: round(big.maxRssKB / small.maxRssKB, 3),
       checks: [
         check('scale', `peak RSS at ${grouped(small.lines)} lines`, small.maxRssKB / 1024, TARGETS.rssMB, 'MB'),

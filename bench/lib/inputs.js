@@ -1,7 +1,7 @@
 // @ts-check
 'use strict';
 /**
- * Benchmark inputs: generated once by bench/generate.js (seeded, so deterministic) and cached in
+ * Benchmark inputs: generated once by scripts/generate-stream.js (seeded, so deterministic) and cached in
  * the temporary directory by scenario + lines + seed + a hash of the generator, with how many
  * valid audit events they hold (the ground truth every run's output is checked against).
  */
@@ -9,7 +9,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { writeStream } = require('../generate.js');
+const { writeStream } = require('../../scripts/generate-stream.js');
 
 const CACHE_DIR = path.join(os.tmpdir(), 'audit-router-bench');
 
@@ -17,7 +17,7 @@ const CACHE_DIR = path.join(os.tmpdir(), 'audit-router-bench');
 
 /** Short hash of the generator's source: a changed generator never reuses an old input. */
 function generatorHash() {
-  const source = fs.readFileSync(path.join(__dirname, '..', 'generate.js'));
+  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'scripts', 'generate-stream.js'));
   return crypto.createHash('sha256').update(source).digest('hex').slice(0, 10);
 }
 

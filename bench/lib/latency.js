@@ -14,7 +14,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
-const { generate } = require('../generate.js');
+const { generate } = require('../../scripts/generate-stream.js');
 const { runMeasured } = require('./proc.js');
 const { quantile, max } = require('./stats.js');
 

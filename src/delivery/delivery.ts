@@ -6,13 +6,14 @@
  * One batch is in flight at a time, always the oldest events: order is kept, acknowledgements
  * are a moving cursor, and a retry never overtakes newer events.
  */
-import type { DeadLetterReason, Sink, SinkContext, SinkCounters, SinkEvent } from '../sink';
-import { newCounters } from '../sink';
+import type { DeadLetterReason, Sink, SinkContext, SinkCounters, SinkEvent } from '../api/sink';
+import { newCounters } from '../api/sink';
 import { backoffDelay } from './backoff';
 import { DiskStore } from './disk-store';
 import { DeliveryError, timeoutError, toDeliveryError } from './errors';
 import type { DeliveryConfig } from './options';
 import { type Entry, MemoryStore, type Store } from './store';
+import { untilDeadline, Waiters } from './waiters';
 
 /** What a network sink supplies: how to send one batch. */
 export interface Transport {
@@ -70,7 +71,7 @@ class DeliveryPipeline implements DeliverySink {
   private inFlight: AbortController | null = null;
   private wakeLinger: (() => void) | null = null;
   private wakeSleep: (() => void) | null = null;
-  private drainWaiters: Array<() => void> = [];
+  private readonly drainWaiters = new Waiters();
   /** Resolves when stopped, to cut short waits on others (the dead-letter's drain). */
   private readonly stoppedPromise: Promise<void>;
   private resolveStopped!: () => void;
@@ -158,7 +159,7 @@ class DeliveryPipeline implements DeliverySink {
 
   drain(): Promise<void> {
     if (!this.full() || this.closing) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return this.drainWaiters.wait();
   }
 
   close(deadline: number): Promise<void> {
@@ -415,9 +416,7 @@ class DeliveryPipeline implements DeliverySink {
 
   private releaseDrainWaiters(): void {
     if (this.full() && !this.closing) return;
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.drainWaiters.release();
   }
 
   /** Stops everything at the deadline: aborts the request in flight, ends waits. */
@@ -474,18 +473,8 @@ class DeliveryPipeline implements DeliverySink {
 
 /** Closes the transport, giving up waiting at the deadline. */
 async function closeBy(transport: Transport, deadline: number, context: SinkContext): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  const closed = transport.close(deadline).catch((error: unknown) => {
+    context.logger.debug('transport close failed', { sink: context.name, detail: String(error) });
   });
-  try {
-    await Promise.race([
-      transport.close(deadline).catch((error: unknown) => {
-        context.logger.debug('transport close failed', { sink: context.name, detail: String(error) });
-      }),
-      expired,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await untilDeadline(closed, deadline);
 }

@@ -15,9 +15,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SinkError } from '../errors';
-import type { Logger } from '../log';
-import type { SinkEvent } from '../sink';
+import { SinkError } from '../util/errors';
+import type { Logger } from '../util/log';
+import type { SinkEvent } from '../api/sink';
 import type { FsyncPolicy } from './options';
 import { type Entry, type Store, sinkEventFromJson } from './store';
 

@@ -5,9 +5,9 @@
  * skip the schema.
  */
 import * as path from 'node:path';
-import { ConfigError } from '../errors';
-import type { SinkOptions } from '../sink';
-import { parseBytes, parseDuration } from '../units';
+import { ConfigError } from '../util/errors';
+import type { SinkOptions } from '../api/sink';
+import { parseBytes, parseDuration } from '../util/units';
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
 

@@ -3,8 +3,8 @@
  * time, always the oldest events, so a store is a FIFO with a cursor: `next` looks at the head,
  * `ack` removes a prefix of what `next` returned.
  */
-import { isJsonObject } from '../json';
-import type { SinkEvent } from '../sink';
+import { isJsonObject } from '../util/json';
+import type { SinkEvent } from '../api/sink';
 
 export interface Entry {
   /** The event, or null when a disk buffer record could not be read back (dead-lettered). */

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterRecord } from '../../src/sink';
+import type { DeadLetter, DeadLetterRecord } from '../../src/api/sink';
 
 /** A dead-letter destination that keeps every record in memory, for sink tests. */
 export class CollectingDeadLetter implements DeadLetter {

@@ -615,7 +615,7 @@ function checkPing(message: unknown, nonce: Uint8Array, authSalt: Uint8Array | n
   }
   if (!sameDigest(digest, sha512Hex(salt, hostname, nonce, sharedKey))) return { ok: false, reason: 'shared_key mismatch' };
   if (users && authSalt) {
-    const password = Object.prototype.hasOwnProperty.call(users, username) ? users[username] : undefined;
+    const password = Object.hasOwn(users, username) ? users[username] : undefined;
     if (password === undefined || !sameDigest(passwordDigest, sha512Hex(authSalt, username, password))) {
       return { ok: false, reason: 'username/password mismatch' };
     }

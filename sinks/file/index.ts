@@ -1,0 +1,330 @@
+/**
+ * The `file` sink: JSON lines appended to a file rotated by size and/or interval
+ * (rotating-file-stream 3), gzip-compressed, with retention by count and total size.
+ *
+ * Rotated files are named `<file>.<UTC yyyymmddThhmmss.mmm>Z.<nnn>[.gz]`, e.g.
+ * `audit.jsonl.20260305T103000.123Z.001.gz`: they sort by name in the order they were written
+ * (`listRotated`). The sink also serves as the dead-letter destination (`role: 'dead_letter'` in its context).
+ */
+import { readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { createStream } from 'rotating-file-stream';
+import type { Options as RfsOptions, RotatingFileStream } from 'rotating-file-stream';
+import { ConfigError, SinkError, LineSink, ioErrorCode, parseBytes, parseDuration } from '../../src/sdk';
+import type { Target, LogFields, SinkContext, SinkFactory, SinkOptions } from '../../src/sdk';
+import OPTIONS_SCHEMA from './options.schema.json';
+
+/** What `--file <path>` (a path alone) gets. */
+export const FILE_DEFAULTS = { size: '100M', compress: 'gzip', max_files: 14, mode: '0600' } as const;
+
+/** After a write error, new writes are failed at once for this long before the file is opened again. */
+const RETRY_AFTER_MS = 1000;
+
+interface FileSettings {
+  path: string;
+  rfs: RfsOptions;
+}
+
+class FileSink extends LineSink {
+  private stream: RotatingFileStream | null = null;
+  private reopening: Promise<void> | null = null;
+  private retryAt = 0;
+  private released = false;
+
+  constructor(
+    name: string,
+    context: SinkContext,
+    private readonly settings: FileSettings,
+  ) {
+    super(name, 'file', context.logger, context.role === 'dead_letter' ? null : context.deadLetter);
+  }
+
+  /**
+   * Opens the file before the first event, so a path that cannot be written (a missing mount, a
+   * read-only directory) stops start-up with a clear error instead of dead-lettering every event.
+   */
+  async start(): Promise<void> {
+    const stream = this.openStream();
+    this.stream = stream;
+    await new Promise<void>((resolvePromise, reject) => {
+      const onOpen = (): void => {
+        stream.off('error', onError);
+        resolvePromise();
+      };
+      const onError = (error: Error): void => {
+        stream.off('open', onOpen);
+        reject(new SinkError(`cannot open ${this.settings.path}: ${ioErrorCode(error)}`, this.name));
+      };
+      stream.once('open', onOpen);
+      stream.once('error', onError);
+    });
+  }
+
+  /** SIGHUP: finish writing to the file as it is open (maybe renamed by logrotate), then open the path again. */
+  reopen(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const previous = this.reopening ?? Promise.resolve();
+    const reopening = previous.then(async () => {
+      const old = this.stream;
+      this.stream = null; // batches wait in the queue until the old file is closed
+      if (old) await endStream(old);
+      this.retryAt = 0;
+      // Create the new file now, not at the next event: logrotate setups and monitors expect it.
+      if (!this.released && !this.closed) this.stream = this.openStream();
+    });
+    this.reopening = reopening;
+    return reopening.finally(() => {
+      if (this.reopening === reopening) this.reopening = null;
+      this.pump();
+    });
+  }
+
+  protected target(): Target {
+    if (this.released) return false;
+    if (this.stream) return this.stream;
+    if (this.reopening) return null;
+    if (Date.now() < this.retryAt) return false;
+    this.stream = this.openStream();
+    return this.stream;
+  }
+
+  protected writeFailed(stream: Writable, _error: Error): void {
+    this.drop(stream);
+  }
+
+  protected async release(): Promise<void> {
+    if (this.reopening) await this.reopening;
+    this.released = true;
+    const stream = this.stream;
+    this.stream = null;
+    if (stream) await endStream(stream);
+  }
+
+  protected abandon(): void {
+    this.released = true;
+    this.stream?.destroy();
+    this.stream = null;
+  }
+
+  protected describe(): LogFields {
+    return { path: this.settings.path };
+  }
+
+  private openStream(): RotatingFileStream {
+    const stream = createStream(rotatedNamer(this.settings.path, this.settings.rfs.compress === 'gzip'), this.settings.rfs);
+    stream.on('error', (error) => {
+      this.report(error);
+      this.drop(stream);
+    });
+    stream.on('open', () => hardenFileHandle(stream));
+    stream.on('rotated', (rotated) => {
+      fsyncPath(rotated);
+      this.logger.debug('file rotated', { sink: this.name, path: this.settings.path, rotated });
+    });
+    stream.on('removed', (removed) => this.logger.debug('rotated file removed', { sink: this.name, removed }));
+    stream.on('warning', (warning) =>
+      this.logger.warn('file rotation warning', { sink: this.name, path: this.settings.path, code: ioErrorCode(warning) }),
+    );
+    return stream;
+  }
+
+  /** Forgets a failed stream; the next write after RETRY_AFTER_MS opens the file again. */
+  private drop(stream: Writable): void {
+    if (stream !== this.stream) return;
+    this.stream = null;
+    this.retryAt = Date.now() + RETRY_AFTER_MS;
+    stream.destroy();
+  }
+}
+
+/** Ends a stream and resolves once its file is closed (the end() callback, which also fires on error). */
+function endStream(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed) return resolve();
+    stream.end(() => resolve());
+  });
+}
+
+/** The options schema (validated by the core before anything starts). */
+export const optionsSchema: object = OPTIONS_SCHEMA;
+
+export const createSink: SinkFactory = async (options, context) => {
+  const sink = new FileSink(context.name, context, fileSettings(options, context.baseDir));
+  await sink.start();
+  return sink;
+};
+
+/** Turns validated options into rotating-file-stream options. Throws ConfigError on values it cannot use. */
+function fileSettings(options: SinkOptions, baseDir: string): FileSettings {
+  const raw = options['path'];
+  if (typeof raw !== 'string' || raw === '') throw new ConfigError('a path is required', undefined, 'path');
+  const path = resolve(baseDir, raw);
+  const rfs: RfsOptions = { intervalUTC: true, history: `${path}.history` };
+
+  const size = option(options, 'size', FILE_DEFAULTS.size);
+  if (size !== false && size !== 0) rfs.size = `${bytes(size, 'size', 1)}B`;
+
+  const interval = options['interval'];
+  if (interval !== undefined && interval !== false) rfs.interval = rfsInterval(interval);
+
+  const compress = option(options, 'compress', FILE_DEFAULTS.compress);
+  if (compress === 'gzip') rfs.compress = 'gzip'; // never `true`: it shells out to gzip with unquoted paths
+  else if (compress !== false) throw new ConfigError('must be "gzip" or false', undefined, 'compress');
+
+  const maxFiles = option(options, 'max_files', FILE_DEFAULTS.max_files);
+  if (maxFiles !== 0) {
+    if (typeof maxFiles !== 'number' || !Number.isSafeInteger(maxFiles) || maxFiles < 0)
+      throw new ConfigError('must be a whole number (0 keeps every rotated file)', undefined, 'max_files');
+    rfs.maxFiles = maxFiles;
+  }
+
+  const maxSize = options['max_size'];
+  if (maxSize !== undefined && maxSize !== 0) rfs.maxSize = `${bytes(maxSize, 'max_size', 1)}B`;
+
+  const mode = option(options, 'mode', FILE_DEFAULTS.mode);
+  if (typeof mode !== 'string' || !/^0?[0-7]{3}$/.test(mode))
+    throw new ConfigError('must be an octal string such as "0600"', undefined, 'mode');
+  rfs.mode = parseInt(mode, 8);
+
+  if (!rfs.maxFiles && !rfs.maxSize) delete rfs.history;
+  return { path, rfs };
+}
+
+function option(options: SinkOptions, key: string, fallback: unknown): unknown {
+  const value = options[key];
+  return value === undefined ? fallback : value;
+}
+
+function bytes(value: unknown, key: string, min: number): number {
+  const n = typeof value === 'string' || typeof value === 'number' ? parseBytes(value) : null;
+  if (n === null || n < min) throw new ConfigError('must be a size such as "100M" or a number of bytes', undefined, key);
+  return n;
+}
+
+/** Maps a duration to rotating-file-stream's syntax: whole days, or hours/minutes/seconds dividing a day/hour/minute. */
+function rfsInterval(value: unknown): string {
+  const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
+  const fail = (): never => {
+    throw new ConfigError(
+      'must be whole days, or hours dividing 24, minutes dividing 60, or seconds dividing 60 (e.g. "1d", "6h", "15m", "10s")',
+      undefined,
+      'interval',
+    );
+  };
+  if (ms === null || ms <= 0) return fail();
+  const units: Array<[string, number, number]> = [
+    ['d', 86_400_000, Infinity],
+    ['h', 3_600_000, 24],
+    ['m', 60_000, 60],
+    ['s', 1000, 60],
+  ];
+  for (const [unit, size, divides] of units) {
+    if (ms % size !== 0) continue;
+    const n = ms / size;
+    if (divides === Infinity || divides % n === 0) return `${n}${unit}`;
+    break; // a bigger unit matched but does not divide its period: smaller units cannot fix that
+  }
+  return fail();
+}
+
+const STAMP = /^(\d{8}T\d{6}\.\d{3}Z)\.(\d{3})(\.gz)?$/;
+
+/**
+ * The rotated files of `path` (absolute paths), oldest first. The current file is not included;
+ * read it last to get the whole trail.
+ */
+export function listRotated(path: string): string[] {
+  const file = resolve(path);
+  const dir = dirname(file);
+  const prefix = basename(file) + '.';
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => name.startsWith(prefix) && STAMP.test(name.slice(prefix.length)))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/**
+ * rotating-file-stream's name generator. Times are UTC; a clock stepping back never produces a
+ * name sorting before an existing one (the last stamp used, or found on disk, is a floor).
+ */
+function rotatedNamer(path: string, gzip: boolean): (time: number | Date | null, index?: number) => string {
+  let floor = 0;
+  const last = listRotated(path).pop();
+  if (last) floor = parseStamp(STAMP.exec(basename(last).slice(basename(path).length + 1))![1]!);
+  return (time, index = 1) => {
+    if (time === null) return path;
+    let t = typeof time === 'number' ? time : time.getTime();
+    if (t < floor) t = floor;
+    floor = t;
+    return `${path}.${formatStamp(t)}.${String(index).padStart(3, '0')}${gzip ? '.gz' : ''}`;
+  };
+}
+
+function formatStamp(t: number): string {
+  const iso = new Date(t).toISOString(); // 2026-03-05T10:30:00.123Z
+  return iso.slice(0, 19).replace(/[-:]/g, '') + iso.slice(19);
+}
+
+function parseStamp(stamp: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z$/.exec(stamp)!;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!);
+}
+
+/** The part of rotating-file-stream's open file handle we harden. */
+interface WritableHandle {
+  write(buffer: Buffer, offset?: number, length?: number): Promise<{ bytesWritten: number }>;
+  close(): Promise<void>;
+  datasync(): Promise<void>;
+  stat(): Promise<{ size: number }>;
+  truncate(length: number): Promise<void>;
+}
+
+const HARDENED = Symbol('audit-router.hardened');
+
+/**
+ * rotating-file-stream writes with one `FileHandle.write` and ignores `bytesWritten`, so a short
+ * write (disk almost full) would lose the rest of the batch silently; and it never fsyncs. Its
+ * handle (a private field, checked defensively) is given a write that loops until everything is
+ * written (cutting a partial line back off on failure) and a close that fsyncs first.
+ */
+function hardenFileHandle(stream: RotatingFileStream): void {
+  const fh = (stream as unknown as { file?: FileHandle }).file as (WritableHandle & { [HARDENED]?: true }) | undefined;
+  if (!fh || fh[HARDENED] || typeof fh.write !== 'function' || typeof fh.close !== 'function') return;
+  fh[HARDENED] = true;
+  const write = fh.write.bind(fh);
+  const close = fh.close.bind(fh);
+  fh.write = async (buffer: Buffer) => {
+    let offset = 0;
+    try {
+      while (offset < buffer.length) {
+        const { bytesWritten } = await write(buffer, offset, buffer.length - offset);
+        if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        offset += bytesWritten;
+      }
+    } catch (error) {
+      if (offset > 0) await fh.stat().then((s) => fh.truncate(s.size - offset)).catch(() => {});
+      throw error;
+    }
+    return { bytesWritten: offset };
+  };
+  fh.close = async () => {
+    await fh.datasync().catch(() => {});
+    return close();
+  };
+}
+
+/** Best-effort fsync of a finished (rotated) file; it may already be gone (retention). */
+function fsyncPath(path: string): void {
+  void open(path, 'r')
+    .then((fh) => fh.datasync().finally(() => fh.close()))
+    .catch(() => {});
+}

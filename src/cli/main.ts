@@ -1,0 +1,112 @@
+/**
+ * The command line. `audit-router [options]` routes stdin (sources/stdin), `audit-router [options]
+ * -- cmd …` wraps a command (sources/wrapper); subcommands live beside this file, one each
+ * (check-config.ts). Exit: 0 ok, 1 events not written, 2 usage or config error.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig, type ConfigFlags } from '../core/config';
+import { ConfigError, SinkError } from '../util/errors';
+import { createLogger, LEVELS, writeStderr, type Level } from '../util/log';
+import { PACKAGE_ROOT } from '../util/paths';
+import { checkConfigCommand } from './check-config';
+
+const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+function addRouteOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'TOML config (docs/config.md); the flags below add to it')
+    .option('--policy <file>', "a redisctl-mcp policy TOML: its [audit].redact_fields are added to redaction")
+    .option('--redact-field <name...>', 'more field names to redact')
+    .option('--file <path>', 'add a file sink (rotating; defaults in sinks/file/README.md); repeatable', collect)
+    .option('--stdout', 'add a stdout sink (JSON lines)')
+    .option('--dead-letter <path>', 'where rejected lines and undeliverable events go (redacted)')
+    .option('--passthrough', 'write non-audit lines to stderr, redacted, instead of dropping them')
+    .option('--max-line-bytes <n>', 'longest accepted line, in bytes (default 1048576)')
+    .option('--shutdown-timeout <duration>', 'how long to drain sinks at exit (default "30s")')
+    .addOption(new Option('--log-level <level>', 'our own diagnostics on stderr').choices(LEVELS as string[]));
+}
+
+/**
+ * Node restores a signal's default action (kill) once its last listener is removed, and run()
+ * removes its own when it is done: a late SIGTERM, SIGINT or SIGHUP (a signal storm) would then
+ * turn the exit status into a kill. These no-op listeners keep the signals handled until exit.
+ * They go in right before run(), which adds its own listeners synchronously: no signal is
+ * swallowed before run() can act on it.
+ */
+function keepSignalsHandled(): void {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => {});
+}
+
+function fail(err: unknown): number {
+  if (err instanceof ConfigError || err instanceof SinkError) {
+    writeStderr(`audit-router: ${err.message}\n`);
+    return 2;
+  }
+  writeStderr(`audit-router: internal error: ${(err as Error).stack ?? String(err)}\n`);
+  return 70;
+}
+
+export async function mainAsync(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('audit-router')
+    .description('Routes the audit trail of an MCP server (redisctl-mcp) from its stderr to sinks, redacted.')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    // Options after `check-config` belong to it, not to the routing command.
+    .enablePositionalOptions()
+    .configureOutput({ writeErr: writeStderr, writeOut: (s) => process.stdout.write(s) });
+  addRouteOptions(program)
+    .argument('[command...]', 'wrapper mode: run this command (after --) and route its stderr; its stdin and stdout stay yours')
+    .action(async (command: string[], flags: ConfigFlags) => {
+      const config = await loadConfig(flags);
+      const logger = createLogger(config.logLevel as Level);
+      // Loaded here, not at the top: check-config does not need the pipeline.
+      const { run } = require('../core/run') as typeof import('../core/run');
+      if (command.length === 0) {
+        const { stdinSource } = require('../../sources/stdin') as typeof import('../../sources/stdin');
+        keepSignalsHandled();
+        code = await run(config, { source: stdinSource(), logger });
+        return;
+      }
+      if (config.sinks.some((s) => s.type === 'stdout')) {
+        throw new ConfigError(
+          "a stdout sink cannot be used in wrapper mode: the wrapped command's stdout is yours (the MCP stdio channel), and audit events would mix into it",
+        );
+      }
+      const { runWrapped } = require('../../sources/wrapper') as typeof import('../../sources/wrapper');
+      keepSignalsHandled();
+      const wrapped = runWrapped(command, logger);
+      const routed = await run(config, { source: wrapped.source, logger });
+      const status = await wrapped.exit;
+      // The command's own status, unless it succeeded and audit events were lost.
+      code = status === 0 ? routed : status;
+    });
+  program.addCommand(checkConfigCommand());
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    return fail(err);
+  }
+  return code;
+}
+
+export function main(argv: string[]): void {
+  mainAsync(argv).then(
+    (code) => {
+      process.exitCode = code;
+      // Exit once stdout/stderr have flushed; nothing else may keep the process alive.
+      setImmediate(() => process.exit(code));
+    },
+    (err: unknown) => {
+      process.exitCode = fail(err);
+      setImmediate(() => process.exit(process.exitCode));
+    },
+  );
+}

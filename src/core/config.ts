@@ -1,0 +1,299 @@
+/**
+ * Config: TOML file + command-line flags → one validated RouterConfig, before anything starts.
+ * Every error names the file, the key and what is wrong (ConfigError → exit 2).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ConfigError } from '../util/errors';
+import { isJsonObject, type JsonObject, type JsonValue } from '../util/json';
+import type { Level } from '../util/log';
+import { loadSinkModule, readSchema } from './registry';
+import type { SinkOptions } from '../api/sink';
+import { parseBytes, parseDuration } from '../util/units';
+
+export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+export interface SinkSpec {
+  name: string;
+  type: string;
+  options: SinkOptions;
+  /** Relative paths in the options resolve against this (the config file's directory, or the cwd). */
+  baseDir: string;
+}
+
+export interface RouterConfig {
+  /** The config file, when there is one. */
+  file: string | null;
+  input: { maxLineBytes: number; passthrough: boolean };
+  redact: { fields: string[]; policy: string | null; policyFields: string[] };
+  sinks: SinkSpec[];
+  /** The dead-letter file sink, or null (rejected lines are then only counted and logged). */
+  deadLetter: SinkSpec | null;
+  shutdownTimeoutMs: number;
+  logLevel: Level;
+}
+
+/** The command-line flags that feed the config (see src/cli/main.ts). */
+export interface ConfigFlags {
+  config?: string;
+  policy?: string;
+  redactField?: string[];
+  file?: string[];
+  stdout?: boolean;
+  deadLetter?: string;
+  passthrough?: boolean;
+  maxLineBytes?: string;
+  logLevel?: string;
+  shutdownTimeout?: string;
+}
+
+// strictTypes off: sizes and durations are deliberately `integer | string` with keywords for each.
+// logger off: ajv must never write to our stdout/stderr.
+let ajv: Ajv | null = null;
+const compiled = new Map<string, ValidateFunction>();
+
+function compileCached(schema: object): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) {
+    // Loaded on first use: a command line without a config file never pays for ajv.
+    if (!ajv) {
+      const AjvClass = (require('ajv') as typeof import('ajv')).default;
+      ajv = new AjvClass({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, logger: false });
+      // The delivery keys, defined once and shared by every network sink's schema through $ref.
+      const { $id: _deliveryId, ...delivery } = readSchema('delivery.schema.json') as { $id?: string };
+      ajv.addSchema(delivery, 'delivery.schema.json');
+    }
+    // $id dropped: several sinks may share a schema file, and ajv refuses a second schema with one id.
+    const { $id: _id, ...rest } = schema as { $id?: string };
+    validate = ajv.compile(rest);
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+function keyOf(base: string, e: ErrorObject): string {
+  const path = e.instancePath.slice(1).split('/').filter(Boolean).join('.');
+  const joined = [base, path].filter(Boolean).join('.');
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    return [joined, extra].filter(Boolean).join('.');
+  }
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return [joined, missing].filter(Boolean).join('.');
+  }
+  return joined;
+}
+
+function messageOf(e: ErrorObject): string {
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return 'unknown key';
+    case 'required':
+      return 'is required';
+    case 'pattern':
+      return e.schemaPath.includes('duration')
+        ? 'must be a duration such as "200ms", "30s", "1d"'
+        : e.schemaPath.includes('size')
+          ? 'must be a size such as "64K", "100M"'
+          : (e.message ?? 'is invalid');
+    case 'enum':
+      return `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+/** Validates `data` and throws one ConfigError listing every problem (file: key: what). */
+function validateAgainst(schema: object, data: unknown, file: string | undefined, base: string): void {
+  const validate = compileCached(schema);
+  if (validate(data)) return;
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const e of errors) {
+    const line = `${keyOf(base, e) || '(top level)'}: ${messageOf(e)}`;
+    if (seen.has(line)) continue;
+    lines.push(line);
+    seen.add(line);
+  }
+  const first = errors[0];
+  throw new ConfigError(lines.join('; '), file, first ? keyOf(base, first) : undefined);
+}
+
+/** `${NAME}` → the environment variable; `$${` stays a literal `${`. */
+function interpolate(value: JsonValue, file: string, key: string, env: NodeJS.ProcessEnv): JsonValue {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)?\}?/g, (match, name: string | undefined) => {
+      if (match.startsWith('$$')) return match.slice(1);
+      if (!name || !match.endsWith('}')) throw new ConfigError(`malformed "\${...}" reference`, file, key);
+      const v = env[name];
+      if (v === undefined) throw new ConfigError(`environment variable ${name} is not set`, file, key);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, file, `${key}[${i}]`, env));
+  if (isJsonObject(value)) {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, file, key ? `${key}.${k}` : k, env);
+    return out;
+  }
+  return value;
+}
+
+function readToml(file: string, what: string): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
+  }
+  try {
+    const { parse } = require('smol-toml') as typeof import('smol-toml'); // only when there is a file to read
+    return toJson(parse(text)) as JsonObject;
+  } catch (err) {
+    // smol-toml's message names the line and column; it quotes only the TOML source the user wrote.
+    const msg = (err as Error).message.split('\n')[0] ?? 'invalid TOML';
+    throw new ConfigError(`invalid TOML: ${msg}`, file);
+  }
+}
+
+/** TOML dates become strings; everything else maps to JSON as is. */
+function toJson(value: unknown): JsonValue {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value !== null && typeof value === 'object') {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toJson(v);
+    return out;
+  }
+  return value as JsonValue;
+}
+
+/** A redisctl-mcp policy file's `[audit].redact_fields`. */
+export function readPolicyRedactFields(file: string): string[] {
+  const policy = readToml(file, 'the redisctl-mcp policy file');
+  const audit = policy['audit'];
+  if (audit === undefined) return [];
+  if (!isJsonObject(audit)) throw new ConfigError('must be a table', file, 'audit');
+  const fields = audit['redact_fields'];
+  if (fields === undefined) return [];
+  if (!Array.isArray(fields) || !fields.every((f): f is string => typeof f === 'string')) {
+    throw new ConfigError('must be an array of strings', file, 'audit.redact_fields');
+  }
+  return fields;
+}
+
+function size(value: JsonValue | undefined, fallback: number, file: string | undefined, key: string): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' || typeof value === 'number' ? parseBytes(value) : null;
+  if (n === null || n < 1) throw new ConfigError('must be a size such as "64K", "1M", or a number of bytes', file, key);
+  return n;
+}
+
+function duration(value: JsonValue | undefined, fallback: number, file: string | undefined, key: string): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
+  if (n === null) throw new ConfigError('must be a duration such as "30s"', file, key);
+  return n;
+}
+
+async function validateSink(spec: SinkSpec, file: string | undefined, key: string): Promise<void> {
+  let schema: object | undefined;
+  try {
+    // Built-in or plugin alike: the module's own optionsSchema (a built-in's is its folder's options.schema.json).
+    schema = (await loadSinkModule(spec.type, spec.baseDir)).optionsSchema;
+  } catch (err) {
+    if (err instanceof ConfigError && !err.file) throw new ConfigError(err.message, file, `${key}.type`);
+    throw err;
+  }
+  if (schema) validateAgainst(schema, spec.options, file, key);
+}
+
+/** Builds and validates the whole config. Throws ConfigError; starts nothing. */
+export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<RouterConfig> {
+  const cwd = process.cwd();
+  const file = flags.config ? resolve(flags.config) : undefined;
+  const baseDir = file ? dirname(file) : cwd;
+  let doc: JsonObject = {};
+  if (file) {
+    doc = interpolate(readToml(file, 'the config file'), file, '', env) as JsonObject;
+    validateAgainst(readSchema('config.schema.json'), doc, file, '');
+  }
+  const section = (name: string): JsonObject => {
+    const v = doc[name];
+    return isJsonObject(v) ? v : {};
+  };
+  const input = section('input');
+  const redact = section('redact');
+  const log = section('log');
+
+  const logLevel = (flags.logLevel ?? (log['level'] as string | undefined) ?? 'info') as Level;
+  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) {
+    throw new ConfigError(`--log-level must be one of error, warn, info, debug`);
+  }
+
+  const maxLineBytes = flags.maxLineBytes !== undefined
+    ? size(flags.maxLineBytes, 0, undefined, '--max-line-bytes')
+    : size(input['max_line_bytes'], DEFAULT_MAX_LINE_BYTES, file, 'input.max_line_bytes');
+  const shutdownTimeoutMs = flags.shutdownTimeout !== undefined
+    ? duration(flags.shutdownTimeout, 0, undefined, '--shutdown-timeout')
+    : duration(doc['shutdown_timeout'], DEFAULT_SHUTDOWN_TIMEOUT_MS, file, 'shutdown_timeout');
+
+  const fields = [...((redact['fields'] as string[] | undefined) ?? []), ...(flags.redactField ?? [])];
+  const policy = flags.policy
+    ? resolve(flags.policy)
+    : typeof redact['policy'] === 'string' ? resolve(baseDir, redact['policy']) : null;
+  const policyFields = policy ? readPolicyRedactFields(policy) : [];
+
+  const sinks: SinkSpec[] = [];
+  for (const [name, table] of Object.entries(section('sinks'))) {
+    const { type, ...options } = table as JsonObject;
+    const spec: SinkSpec = { name, type: type as string, options, baseDir };
+    await validateSink(spec, file, `sinks.${name}`);
+    sinks.push(spec);
+  }
+  const uniqueName = (base: string): string => {
+    let name = base;
+    for (let i = 2; sinks.some((s) => s.name === name); i++) name = `${base}-${i}`;
+    return name;
+  };
+  for (const path of flags.file ?? []) {
+    sinks.push({ name: uniqueName('file'), type: 'file', options: { path }, baseDir: cwd });
+  }
+  if (flags.stdout) sinks.push({ name: uniqueName('stdout'), type: 'stdout', options: {}, baseDir: cwd });
+  if (sinks.length === 0) {
+    throw new ConfigError(
+      'no sink configured: nothing would receive the audit events. Add --file <path>, --stdout, or a [sinks.<name>] table',
+      file,
+    );
+  }
+
+  let deadLetter: SinkSpec | null = null;
+  if (flags.deadLetter) {
+    const fromFile = isJsonObject(doc['dead_letter']) ? doc['dead_letter'] : {};
+    deadLetter = { name: 'dead_letter', type: 'file', options: { ...fromFile, path: flags.deadLetter }, baseDir: cwd };
+  } else if (isJsonObject(doc['dead_letter'])) {
+    deadLetter = { name: 'dead_letter', type: 'file', options: { ...doc['dead_letter'] }, baseDir };
+    await validateSink(deadLetter, file, 'dead_letter');
+  }
+
+  return {
+    file: file ?? null,
+    input: {
+      maxLineBytes,
+      passthrough: flags.passthrough ?? (input['passthrough'] as boolean | undefined) ?? false,
+    },
+    redact: { fields, policy, policyFields },
+    sinks,
+    deadLetter,
+    shutdownTimeoutMs,
+    logLevel,
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * The line writer: what the sinks that write JSON lines to a Node Writable (file, stdout) share: batching,
+ * backpressure, and the accounting of every event (delivered, dead-lettered or failed).
+ *
+ * Events are joined into batches of whole lines (at most ~64 KiB, or what arrived since the
+ * previous write completed) and exactly one batch is handed to the stream at a time. One write
+ * in flight means its callback tells exactly which events reached the OS: a stream that fails
+ * in the middle of a multi-chunk `_writev` would report every chunk failed, written or not.
+ */
+import type { Writable } from 'node:stream';
+import type { JsonObject } from '../util/json';
+import type { Logger, LogFields } from '../util/log';
+import { newCounters } from '../api/sink';
+import type { DeadLetter, Sink, SinkCounters, SinkEvent } from '../api/sink';
+import { untilDeadline, Waiters } from './waiters';
+
+/** A batch is sealed once it reaches this many UTF-16 units (about bytes for JSON). */
+export const MAX_BATCH_CHARS = 64 * 1024;
+/** `write()` returns false once this much is waiting; `drain()` resolves at half of it. */
+export const HIGH_WATER_CHARS = 1024 * 1024;
+const LOW_WATER_CHARS = HIGH_WATER_CHARS / 2;
+
+interface Batch {
+  readonly data: string;
+  readonly count: number;
+  readonly chars: number;
+  settled: boolean;
+}
+
+/**
+ * The stream to write to now: a Writable, `null` to wait (the subclass calls `pump()` once it
+ * has one), or `false` to give up on what is pending (it is failed or dead-lettered).
+ */
+export type Target = Writable | null | false;
+
+export abstract class LineSink implements Sink {
+  readonly counters: SinkCounters = newCounters();
+
+  private open = '';
+  private openCount = 0;
+  private openChars = 0;
+  private readonly queue: Batch[] = [];
+  private inFlight: Batch | null = null;
+  private pendingChars = 0;
+  private scheduled = false;
+  private readonly drainWaiters = new Waiters();
+  private readonly idleWaiters = new Waiters();
+  private errorLogged = false;
+  private closing: Promise<void> | null = null;
+  /** Set by `close()`: later writes are failed at once. */
+  protected closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    protected readonly logger: Logger,
+    /** Where failed events go; null when this sink is itself the dead-letter destination. */
+    private readonly deadLetter: DeadLetter | null,
+  ) {
+  }
+
+  /** The stream to write the next batch to (see `Target`). May throw: treated as `false`. */
+  protected abstract target(): Target;
+  /** A write on `stream` failed with `error` (already counted and logged). */
+  protected abstract writeFailed(stream: Writable, error: Error): void;
+  /** Called by `close()` once everything pending is written: release the stream. */
+  protected abstract release(): Promise<void>;
+  /** Called by `close()` at the deadline when `release()` did not finish: let go of everything. */
+  protected abstract abandon(): void;
+  /** What to add to the error log line (the path, ...). Never content. */
+  protected abstract describe(): LogFields;
+
+  write(event: SinkEvent): boolean {
+    this.counters.accepted++;
+    if (this.closed) {
+      this.fail(
+        { data: event.json + '\n', count: 1, chars: 0, settled: true },
+        'sink closed',
+      );
+      return true;
+    }
+    const chars = event.json.length + 1;
+    this.open = this.open + event.json + '\n';
+    this.openCount++;
+    this.openChars += chars;
+    this.pendingChars += chars;
+    this.counters.bufferedBytes = this.pendingChars;
+    if (this.openChars >= MAX_BATCH_CHARS) this.seal();
+    if (this.inFlight === null && !this.scheduled) {
+      // Whatever else arrives in this turn of the event loop joins the same batch.
+      this.scheduled = true;
+      setImmediate(this.onTick);
+    }
+    return this.pendingChars < HIGH_WATER_CHARS;
+  }
+
+  drain(): Promise<void> {
+    if (this.pendingChars < HIGH_WATER_CHARS) return Promise.resolve();
+    return this.drainWaiters.wait();
+  }
+
+  close(deadline: number): Promise<void> {
+    this.closing ??= this.shutDown(deadline);
+    return this.closing;
+  }
+
+  private async shutDown(deadline: number): Promise<void> {
+    this.closed = true;
+    const done = (async (): Promise<void> => {
+      await this.whenIdle();
+      await this.release();
+    })();
+    if ((await untilDeadline(done, deadline)) === 'expired') {
+      this.failPending('close deadline reached');
+      this.abandon();
+    }
+  }
+
+  /** Writes the next batch when none is in flight. Subclasses call it when a stream appears. */
+  protected pump(): void {
+    if (this.inFlight !== null) return;
+    if (this.queue.length === 0) {
+      if (this.openCount === 0) {
+        this.settleIdle();
+        return;
+      }
+      this.seal();
+    }
+    let target: Target;
+    try {
+      target = this.target();
+    } catch (error) {
+      this.report(asError(error));
+      target = false;
+    }
+    if (target === null) return;
+    if (target === false) {
+      this.failPending('destination unavailable');
+      return;
+    }
+    const batch = this.queue.shift()!;
+    const stream = target;
+    this.inFlight = batch;
+    stream.write(batch.data, (error) => this.written(stream, batch, error ?? null));
+  }
+
+  /** Logs an I/O error once per outage (until a write succeeds again) and counts it. */
+  protected report(error: Error): void {
+    this.counters.lastError = 'io';
+    if (this.errorLogged) return;
+    this.errorLogged = true;
+    this.logger.error('sink write failed', {
+      sink: this.name,
+      type: this.type,
+      ...this.describe(),
+      code: ioErrorCode(error),
+    });
+  }
+
+  private readonly onTick = (): void => {
+    this.scheduled = false;
+    this.pump();
+  };
+
+  private seal(): void {
+    this.queue.push({
+      data: this.open,
+      count: this.openCount,
+      chars: this.openChars,
+      settled: false,
+    });
+    this.open = '';
+    this.openCount = 0;
+    this.openChars = 0;
+  }
+
+  private written(stream: Writable, batch: Batch, error: Error | null): void {
+    if (batch.settled) return; // already given up on at the close deadline
+    batch.settled = true;
+    if (this.inFlight === batch) this.inFlight = null;
+    this.forget(batch);
+    if (error) {
+      this.report(error);
+      this.fail(batch, ioErrorCode(error));
+      this.writeFailed(stream, error);
+    } else {
+      this.counters.delivered += batch.count;
+      if (this.errorLogged) {
+        this.errorLogged = false;
+        this.logger.info('sink writes succeed again', { sink: this.name, type: this.type, ...this.describe() });
+      }
+    }
+    this.pump();
+  }
+
+  /** Fails every batch not yet written: queued, open and in flight. */
+  private failPending(reason: string): void {
+    if (this.openCount > 0) this.seal();
+    const batches = this.queue.splice(0);
+    if (this.inFlight !== null) {
+      batches.unshift(this.inFlight);
+      this.inFlight = null;
+    }
+    for (const batch of batches) {
+      if (batch.settled) continue;
+      batch.settled = true;
+      this.forget(batch);
+      this.fail(batch, reason);
+    }
+    this.settleIdle();
+  }
+
+  /** A batch left memory (written or failed): wake `drain()` callers once below the low mark. */
+  private forget(batch: Batch): void {
+    this.pendingChars -= batch.chars;
+    this.counters.bufferedBytes = this.pendingChars;
+    this.wakeDrainers();
+  }
+
+  private wakeDrainers(): void {
+    if (this.pendingChars > LOW_WATER_CHARS) return;
+    this.drainWaiters.release();
+  }
+
+  /**
+   * Hands the events of a batch that could not be written to the dead letter. The batch keeps only
+   * its text, not the event objects: holding thousands of parsed events while writes are in flight
+   * would promote them all to the old generation. Failure is rare, so the lines are parsed again.
+   */
+  private fail(batch: Batch, detail: string): void {
+    const deadLetter = this.deadLetter;
+    if (deadLetter === null) {
+      this.counters.failed += batch.count;
+      return;
+    }
+    let start = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const end = batch.data.indexOf('\n', start);
+      const line = batch.data.slice(start, end < 0 ? undefined : end);
+      start = end + 1;
+      try {
+        deadLetter.write({ reason: 'undeliverable', sink: this.name, detail, event: JSON.parse(line) as JsonObject });
+        this.counters.deadLettered++;
+      } catch {
+        this.counters.failed++;
+      }
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight === null && this.queue.length === 0 && this.openCount === 0) return Promise.resolve();
+    const idle = this.idleWaiters.wait();
+    this.pump();
+    return idle;
+  }
+
+  private settleIdle(): void {
+    this.wakeDrainers();
+    if (this.idleWaiters.size === 0) return;
+    if (this.inFlight !== null || this.queue.length > 0 || this.openCount > 0) return;
+    this.idleWaiters.release();
+  }
+}
+
+/** The errno code ("EACCES", "EPIPE", ...) or the error's name: never its message (it may hold paths or data). */
+export function ioErrorCode(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' ? code : error.name;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

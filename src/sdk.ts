@@ -1,0 +1,25 @@
+/**
+ * The plugin SDK: everything a sink or source may import, and all that the built-in ones use
+ * (they are held to it by the lint rule in biome.json), so a plugin can do anything they do.
+ *
+ *   import { createDeliverySink, type SinkFactory } from 'audit-router/sdk';
+ *
+ * - contracts: Sink, SinkEvent, SinkContext, SinkCounters, DeadLetter, Source (src/api/)
+ * - the line writer for sinks that write JSON lines to a stream (file, stdout)
+ * - the delivery layer for network sinks: a Transport in, a Sink with queue, batches, retries,
+ *   disk buffer and bounded shutdown out
+ * - typed errors, size/duration units, the logger type, JSON types
+ */
+export type * from './api/sink';
+export { newCounters, undelivered } from './api/sink';
+export type * from './api/source';
+export { LineSink, ioErrorCode, MAX_BATCH_CHARS, HIGH_WATER_CHARS } from './delivery/line-writer';
+export type { Target } from './delivery/line-writer';
+export * from './delivery/index';
+export { Waiters, untilDeadline } from './delivery/waiters';
+export { ConfigError, SinkError } from './util/errors';
+export { parseBytes, parseDuration } from './util/units';
+export { isJsonObject } from './util/json';
+export type { JsonObject, JsonPrimitive, JsonValue } from './util/json';
+export type { Logger, LogFields, Level } from './util/log';
+export { silentLogger } from './util/log';
