@@ -24,7 +24,7 @@
  */
 import * as http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { CountWaiters, FaultQueue, RestartableListener } from './fake-server';
 import { gunzipSync, inflateSync } from 'node:zlib';
 
 /** Most uncompressed bytes one request may carry. */
@@ -99,19 +99,6 @@ export interface DatadogIntake {
   close(): Promise<void>;
 }
 
-interface QueuedFault {
-  fault: DatadogFault;
-  remaining: number;
-  until?: number;
-}
-
-interface Waiter {
-  n: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /** Raised while reading a request; carries the answer. */
 class Rejection extends Error {
   constructor(
@@ -177,38 +164,19 @@ function contentTypeIsJson(value: string | undefined): boolean {
 export async function startDatadogIntake(options: { apiKey: string; port?: number }): Promise<DatadogIntake> {
   const logs: Record<string, unknown>[] = [];
   const requests: ReceivedRequest[] = [];
-  const faults: QueuedFault[] = [];
-  const sockets = new Set<Socket>();
-  let waiters: Waiter[] = [];
-  let port = options.port ?? 0;
-  let listening = false;
+  const faults = new FaultQueue<DatadogFault>();
+  const waiters = new CountWaiters('DatadogIntake', 'logs', () => logs.length, () => {
+    const statuses = requests.map((r) => r.status).join(',');
+    return `(${requests.length} requests, statuses [${statuses}])`;
+  });
   let closed = false;
 
   /** The fault for this request, consuming it. */
-  const takeFault = (): DatadogFault | undefined => {
-    const now = Date.now();
-    while (faults.length > 0) {
-      const head = faults[0]!;
-      if (head.fault.forMs !== undefined) {
-        head.until ??= now + head.fault.forMs;
-        if (now < head.until) return head.fault;
-        faults.shift();
-        continue;
-      }
-      if (--head.remaining <= 0) faults.shift();
-      return head.fault;
-    }
-    return undefined;
-  };
+  const takeFault = (): DatadogFault | undefined => faults.take();
 
-  const notify = (): void => {
-    waiters = waiters.filter((w) => {
-      if (logs.length < w.n) return true;
-      clearTimeout(w.timer);
-      w.resolve();
-      return false;
-    });
-  };
+
+  const notify = (): void => waiters.notify();
+
 
   const answer = (res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -303,78 +271,38 @@ export async function startDatadogIntake(options: { apiKey: string; port?: numbe
   });
   // Keep idle keep-alive sockets longer than clients do, so a reused socket is never closed under them.
   server.keepAliveTimeout = 65_000;
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
   server.on('clientError', (_error, socket) => socket.destroy());
 
-  const listen = async (): Promise<void> => {
-    if (listening) return;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    port = (server.address() as AddressInfo).port;
-    listening = true;
-  };
+  const listener = new RestartableListener(server, { port: options.port ?? 0 });
+  const goAway = (): Promise<void> => listener.stop();
 
-  const goAway = async (): Promise<void> => {
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-    if (!listening) return;
-    listening = false;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-
-  await listen();
+  await listener.listen();
 
   return {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return `http://127.0.0.1:${listener.boundPort}`;
     },
     get port() {
-      return port;
+      return listener.boundPort;
     },
     logs,
     requests,
     fault(...add: DatadogFault[]) {
-      for (const fault of add) faults.push({ fault, remaining: fault.count ?? 1 });
+      faults.push(...add);
     },
     goAway,
     async comeBack() {
       if (closed) throw new Error('DatadogIntake: comeBack after close');
-      await listen();
+      await listener.listen();
     },
     waitForLogs(n: number, timeoutMs = 5000) {
-      if (logs.length >= n) return Promise.resolve();
-      if (closed) return Promise.reject(new Error('DatadogIntake: waitForLogs after close'));
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters = waiters.filter((w) => w.timer !== timer);
-          const statuses = requests.map((r) => r.status).join(',');
-          reject(
-            new Error(
-              `DatadogIntake: expected at least ${n} logs within ${timeoutMs} ms, got ${logs.length} ` +
-                `(${requests.length} requests, statuses [${statuses}])`,
-            ),
-          );
-        }, timeoutMs);
-        waiters.push({ n, resolve, reject, timer });
-      });
+      return waiters.wait(n, timeoutMs);
     },
     async close() {
       if (closed) return;
       closed = true;
       await goAway();
-      for (const w of waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`DatadogIntake: closed while waiting for ${w.n} logs (got ${logs.length})`));
-      }
-      waiters = [];
+      waiters.close();
     },
   };
 }

@@ -32,13 +32,14 @@
  * accepts) is not supported: msgpack only.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { DecodeError, Decoder, ExtensionCodec, encode } from '@msgpack/msgpack';
+import { CountWaiters, FaultQueue, RestartableListener } from './fake-server';
 
 /** One event as the server received it. */
 export interface ForwardEvent {
@@ -626,18 +627,6 @@ function checkPing(message: unknown, nonce: Uint8Array, authSalt: Uint8Array | n
 // ---------------------------------------------------------------------------------------------
 // Server
 
-interface Waiter {
-  n: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-interface QueuedFault {
-  fault: FluentdFault;
-  remaining: number;
-}
-
 /** Start a Forward-protocol server on 127.0.0.1 (or a unix socket). See the module comment. */
 export async function startFluentdServer(options: FluentdServerOptions = {}): Promise<FluentdServer> {
   if (options.users && options.sharedKey === undefined) {
@@ -647,32 +636,27 @@ export async function startFluentdServer(options: FluentdServerOptions = {}): Pr
   const events: ForwardEvent[] = [];
   const chunks: ReceivedChunk[] = [];
   const rejections: string[] = [];
-  const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const faults: QueuedFault[] = [];
-  let waiters: Waiter[] = [];
+  const faults = new FaultQueue<FluentdFault>();
   let authFailures = 0;
   let dropped = 0;
   let connections = 0;
   let bytesReceived = 0;
-  let listening = false;
   let closed = false;
-  let port = options.path ? 0 : (options.port ?? 0);
+  const waiters = new CountWaiters(
+    'FluentdServer',
+    'events',
+    () => events.length,
+    () =>
+      `(chunks ${chunks.length}, malformed ${rejections.length}${rejections.length ? `: ${rejections.join('; ')}` : ''}, ` +
+      `auth failures ${authFailures}, dropped connections ${dropped})`,
+  );
 
-  const headFault = (): FluentdFault | undefined => faults[0]?.fault;
-  const consumeFault = (): void => {
-    const head = faults[0];
-    if (head && --head.remaining <= 0) faults.shift();
-  };
+  const headFault = (): FluentdFault | undefined => faults.peek();
+  const consumeFault = (): void => faults.consume();
 
-  const notify = (): void => {
-    waiters = waiters.filter((w) => {
-      if (events.length < w.n) return true;
-      clearTimeout(w.timer);
-      w.resolve();
-      return false;
-    });
-  };
+  const notify = (): void => waiters.notify();
+
 
   const handle = (socket: net.Socket): void => {
     connections += 1;
@@ -797,45 +781,24 @@ export async function startFluentdServer(options: FluentdServerOptions = {}): Pr
       )
     : net.createServer(handle);
   server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
   });
   server.on('tlsClientError', () => {
     /* a client without a valid certificate: the socket is already destroyed */
   });
 
-  const listen = async (): Promise<void> => {
-    if (listening) return;
-    if (options.path && existsSync(options.path)) unlinkSync(options.path);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      const done = (): void => {
-        server.off('error', reject);
-        resolve();
-      };
-      if (options.path) server.listen(options.path, done);
-      else server.listen(port, '127.0.0.1', done);
-    });
-    if (!options.path) port = (server.address() as net.AddressInfo).port;
-    listening = true;
-  };
-
+  const listener = new RestartableListener(server, options.path ? { path: options.path } : { port: options.port ?? 0 });
   const stop = async (): Promise<void> => {
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-    if (!listening) return;
-    listening = false;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await listener.stop();
   };
 
-  await listen();
+  await listener.listen();
 
   const api: FluentdServer = {
     get port() {
-      return port;
+      return listener.boundPort;
     },
     host: options.path ? '' : '127.0.0.1',
     ...(options.path ? { path: options.path } : {}),
@@ -858,39 +821,21 @@ export async function startFluentdServer(options: FluentdServerOptions = {}): Pr
       return bytesReceived;
     },
     fault(...add: FluentdFault[]) {
-      for (const fault of add) faults.push({ fault, remaining: fault.count ?? 1 });
+      faults.push(...add);
     },
     stop,
     async restart() {
       if (closed) throw new Error('FluentdServer: restart after close');
-      await listen();
+      await listener.listen();
     },
     waitForEvents(n: number, timeoutMs = 5000) {
-      if (events.length >= n) return Promise.resolve();
-      if (closed) return Promise.reject(new Error('FluentdServer: waitForEvents after close'));
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters = waiters.filter((w) => w.timer !== timer);
-          reject(
-            new Error(
-              `FluentdServer: expected at least ${n} events within ${timeoutMs} ms, got ${events.length} ` +
-                `(chunks ${chunks.length}, malformed ${rejections.length}${rejections.length ? `: ${rejections.join('; ')}` : ''}, ` +
-                `auth failures ${authFailures}, dropped connections ${dropped})`,
-            ),
-          );
-        }, timeoutMs);
-        waiters.push({ n, resolve, reject, timer });
-      });
+      return waiters.wait(n, timeoutMs);
     },
     async close() {
       if (closed) return;
       closed = true;
       await stop();
-      for (const w of waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`FluentdServer: closed while waiting for ${w.n} events (got ${events.length})`));
-      }
-      waiters = [];
+      waiters.close();
     },
   };
   return api;
