@@ -4,8 +4,8 @@
  * check whether a suspected secret appears in the logs. Without a value it reads stdin (one
  * trailing newline dropped), so the secret stays out of the shell history and the process list.
  */
-import type { Command } from 'commander';
-import { ConfigError } from '../errors';
+import { Command } from 'commander';
+import { ConfigError } from '../util/errors';
 import { loadSecret } from '../integrity/keys';
 import { redactionToken } from '../integrity/redaction-token';
 
@@ -14,10 +14,9 @@ export interface HashFlags {
   keyEnv?: string;
 }
 
-/** Adds the `hash` subcommand; `done` receives the exit status. */
-export function addHashCommand(program: Command, done: (code: number) => void): void {
-  program
-    .command('hash')
+/** The `hash` subcommand; `done` receives the exit status. */
+export function hashCommand(done: (code: number) => void): Command {
+  return new Command('hash')
     .description('print the [redact] mode = "hmac" token of a value (read from stdin when not given)')
     .argument('[value]', 'the value; better left out and given on stdin, to keep it out of the shell history')
     .option('--key <file>', 'the redaction key (a file only its owner can read)')

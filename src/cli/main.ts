@@ -11,6 +11,8 @@ import { ConfigError, SinkError } from '../util/errors';
 import { createLogger, LEVELS, writeStderr, type Level } from '../util/log';
 import { PACKAGE_ROOT } from '../util/paths';
 import { checkConfigCommand } from './check-config';
+import { hashCommand } from './hash';
+import { verifyCommand } from './verify';
 
 const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -22,6 +24,7 @@ function addRouteOptions(cmd: Command): Command {
     .option('--policy <file>', "a redisctl-mcp policy TOML: its [audit].redact_fields are added to redaction")
     .option('--redact-field <name...>', 'more field names to redact')
     .option('--file <path>', 'add a file sink (rotating; defaults in sinks/file/README.md); repeatable', collect)
+    .option('--chain-key <file>', 'chain the --file sinks (docs/integrity.md): the HMAC key, a file only its owner can read')
     .option('--stdout', 'add a stdout sink (JSON lines)')
     .option('--dead-letter <path>', 'where rejected lines and undeliverable events go (redacted)')
     .option('--passthrough', 'write non-audit lines to stderr, redacted, instead of dropping them')
@@ -86,6 +89,11 @@ export async function mainAsync(argv: string[]): Promise<number> {
       code = status === 0 ? routed : status;
     });
   program.addCommand(checkConfigCommand());
+  const setCode = (c: number): void => {
+    code = c;
+  };
+  program.addCommand(verifyCommand(setCode));
+  program.addCommand(hashCommand(setCode));
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, relative } from 'node:path';
-import type { Command } from 'commander';
-import { ConfigError } from '../errors';
+import { Command } from 'commander';
+import { ConfigError } from '../util/errors';
 import { loadPublicKey, loadSecret } from '../integrity/keys';
 import { verifyPaths, type Finding, type TrailReport, type VerifyReport } from '../integrity/verify';
 
@@ -18,10 +18,9 @@ export interface VerifyFlags {
   live?: boolean;
 }
 
-/** Adds the `verify` subcommand; `done` receives the exit status. */
-export function addVerifyCommand(program: Command, done: (code: number) => void): void {
-  program
-    .command('verify')
+/** The `verify` subcommand; `done` receives the exit status. */
+export function verifyCommand(done: (code: number) => void): Command {
+  return new Command('verify')
     .description('check chained audit files (plain and .gz, in rotation order): exit 0 intact, 1 broken, 2 usage')
     .argument('<path...>', "a chained file sink's files, or directories holding them")
     .option('--key <file>', 'the chain key (a file only its owner can read): every record is checked')
