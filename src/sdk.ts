@@ -9,6 +9,7 @@
  * - the delivery layer for network sinks: a Transport in, a Sink with queue, batches, retries,
  *   disk buffer and bounded shutdown out
  * - typed errors, size/duration units, the logger type, JSON types
+ * - the tamper-evident chain a file-writing sink seals its lines with (docs/integrity.md)
  */
 export type * from './api/sink';
 export { newCounters, undelivered } from './api/sink';
@@ -23,3 +24,6 @@ export { isJsonObject } from './util/json';
 export type { JsonObject, JsonPrimitive, JsonValue } from './util/json';
 export type { Logger, LogFields, Level } from './util/log';
 export { silentLogger } from './util/log';
+export { ChainWriter } from './integrity/writer';
+export { chainSettings } from './integrity/options';
+export type { ChainSettings } from './integrity/options';

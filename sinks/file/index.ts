@@ -13,8 +13,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createStream } from 'rotating-file-stream';
 import type { Options as RfsOptions, RotatingFileStream } from 'rotating-file-stream';
-import { ConfigError, SinkError, LineSink, ioErrorCode, parseBytes, parseDuration } from '../../src/sdk';
-import type { Target, LogFields, SinkContext, SinkFactory, SinkOptions } from '../../src/sdk';
+import { ChainWriter, chainSettings, ConfigError, SinkError, LineSink, ioErrorCode, parseBytes, parseDuration } from '../../src/sdk';
+import type { ChainSettings, Target, LogFields, SinkContext, SinkFactory, SinkOptions } from '../../src/sdk';
 import OPTIONS_SCHEMA from './options.schema.json';
 
 /** What `--file <path>` (a path alone) gets. */
@@ -26,6 +26,8 @@ const RETRY_AFTER_MS = 1000;
 interface FileSettings {
   path: string;
   rfs: RfsOptions;
+  /** The tamper-evident chain (option `integrity`), or null. */
+  chain: ChainSettings | null;
 }
 
 class FileSink extends LineSink {
@@ -33,6 +35,8 @@ class FileSink extends LineSink {
   private reopening: Promise<void> | null = null;
   private retryAt = 0;
   private released = false;
+  /** Seals every line with its sequence number and chain value (docs/integrity.md). */
+  private chain: ChainWriter | null = null;
 
   constructor(
     name: string,
@@ -47,6 +51,10 @@ class FileSink extends LineSink {
    * read-only directory) stops start-up with a clear error instead of dead-lettering every event.
    */
   async start(): Promise<void> {
+    const chain = this.settings.chain;
+    if (chain) {
+      this.chain = await ChainWriter.open({ ...chain, path: this.settings.path, rotated: listRotated(this.settings.path), logger: this.logger, sink: this.name });
+    }
     const stream = this.openStream();
     this.stream = stream;
     await new Promise<void>((resolvePromise, reject) => {
@@ -70,6 +78,7 @@ class FileSink extends LineSink {
     const reopening = previous.then(async () => {
       const old = this.stream;
       this.stream = null; // batches wait in the queue until the old file is closed
+      this.chain?.closing('reopen');
       if (old) await endStream(old);
       this.retryAt = 0;
       // Create the new file now, not at the next event: logrotate setups and monitors expect it.
@@ -100,11 +109,14 @@ class FileSink extends LineSink {
     this.released = true;
     const stream = this.stream;
     this.stream = null;
+    this.chain?.stop();
+    this.chain?.closing('shutdown');
     if (stream) await endStream(stream);
   }
 
   protected abandon(): void {
     this.released = true;
+    this.chain?.stop();
     this.stream?.destroy();
     this.stream = null;
   }
@@ -120,6 +132,7 @@ class FileSink extends LineSink {
       this.drop(stream);
     });
     stream.on('open', () => hardenFileHandle(stream));
+    this.chain?.watch(stream); // after the hardening: the chain wraps the hardened handle
     stream.on('rotated', (rotated) => {
       fsyncPath(rotated);
       this.logger.debug('file rotated', { sink: this.name, path: this.settings.path, rotated });
@@ -190,7 +203,7 @@ function fileSettings(options: SinkOptions, baseDir: string): FileSettings {
   rfs.mode = parseInt(mode, 8);
 
   if (!rfs.maxFiles && !rfs.maxSize) delete rfs.history;
-  return { path, rfs };
+  return { path, rfs, chain: chainSettings(options['integrity'], baseDir) };
 }
 
 function option(options: SinkOptions, key: string, fallback: unknown): unknown {

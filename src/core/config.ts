@@ -42,6 +42,8 @@ export interface ConfigFlags {
   policy?: string;
   redactField?: string[];
   file?: string[];
+  /** `--chain-key`: the --file sinks get `integrity = { key_file }`. */
+  chainKey?: string;
   stdout?: boolean;
   deadLetter?: string;
   passthrough?: boolean;
@@ -265,8 +267,10 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     return name;
   };
   for (const path of flags.file ?? []) {
-    sinks.push({ name: uniqueName('file'), type: 'file', options: { path }, baseDir: cwd });
+    const options: SinkOptions = flags.chainKey ? { path, integrity: { key_file: flags.chainKey } } : { path };
+    sinks.push({ name: uniqueName('file'), type: 'file', options, baseDir: cwd });
   }
+  if (flags.chainKey && !(flags.file ?? []).length) throw new ConfigError('--chain-key chains the --file sinks: give --file <path> too');
   if (flags.stdout) sinks.push({ name: uniqueName('stdout'), type: 'stdout', options: {}, baseDir: cwd });
   if (sinks.length === 0) {
     throw new ConfigError(

@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../util/errors';
 
 /** Shortest secret accepted for HMAC keys: 32 bytes (e.g. `openssl rand -hex 32` gives 64). */
 export const MIN_SECRET_BYTES = 32;

@@ -5,8 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors';
-import { parseDuration } from '../units';
+import { ConfigError } from '../util/errors';
+import { parseDuration } from '../util/units';
 import { loadSecret, loadSigningKey } from './keys';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './writer';
 

@@ -13,7 +13,7 @@ import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { EventEmitter } from 'node:events';
-import type { Logger } from '../log';
+import type { Logger } from '../util/log';
 import { chainValue, GENESIS, parseRecord, recordBody, sealedLine, signedPart, type RecordKind } from './chain';
 import { parseControl, signCheckpoint, type CheckpointFields, type CheckpointReason, type OpenFields, type OpenReason } from './checkpoint';
 import { readLines } from './trail';
