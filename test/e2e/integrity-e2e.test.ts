@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../bench/generate.js';
+import { generate } from '../../scripts/generate-stream.js';
 import { collect, finished, runRouter, start, tempDir, type RunResult } from '../support/cli';
 import {
   copyTrail,
