@@ -19,6 +19,7 @@ export function describeConfig(config: RouterConfig): unknown {
     config: config.file,
     input: config.input,
     redact: {
+      mode: config.redact.mode,
       extra_fields: config.redact.fields,
       policy: config.redact.policy,
       policy_fields: config.redact.policyFields,

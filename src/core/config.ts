@@ -12,6 +12,7 @@ import type { Level } from '../util/log';
 import { loadSinkModule, readSchema } from './registry';
 import type { SinkOptions } from '../api/sink';
 import { parseBytes, parseDuration } from '../util/units';
+import { redactionMode, type RedactionMode } from '../integrity/options';
 
 export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -28,7 +29,8 @@ export interface RouterConfig {
   /** The config file, when there is one. */
   file: string | null;
   input: { maxLineBytes: number; passthrough: boolean };
-  redact: { fields: string[]; policy: string | null; policyFields: string[] };
+  /** `mode`/`mask`: what replaces a secret (`[redact] mode`, src/integrity/options.ts). */
+  redact: { fields: string[]; policy: string | null; policyFields: string[] } & RedactionMode;
   sinks: SinkSpec[];
   /** The dead-letter file sink, or null (rejected lines are then only counted and logged). */
   deadLetter: SinkSpec | null;
@@ -294,7 +296,7 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       maxLineBytes,
       passthrough: flags.passthrough ?? (input['passthrough'] as boolean | undefined) ?? false,
     },
-    redact: { fields, policy, policyFields },
+    redact: { fields, policy, policyFields, ...redactionMode(redact, file, baseDir) },
     sinks,
     deadLetter,
     shutdownTimeoutMs,

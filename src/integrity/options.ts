@@ -1,20 +1,24 @@
 /**
- * The `integrity` option of a file sink (`integrity = { key_file = "…" }`), turned into what the
- * chain writer needs: the keys read (with their permission checks) and the checkpoint interval.
- * Throws ConfigError naming the key; never says anything about the key's bytes.
+ * The options that take key material, turned into what the code needs: a file sink's `integrity`
+ * (`integrity = { key_file = "…" }`: the chain key, the signing key, the checkpoint interval) and
+ * `[redact] mode = "hmac"` (the redaction key). Keys are read with their permission checks;
+ * errors name the option and the file, never anything of the key's bytes.
  */
 import type { KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ConfigError } from '../util/errors';
 import { parseDuration } from '../util/units';
 import { loadSecret, loadSigningKey } from './keys';
-import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './writer';
+import { hmacMasker, plainMasker, type Masker } from './redaction-token';
 
 export interface ChainSettings {
   key: Buffer;
   signingKey: KeyObject | null;
   checkpointIntervalMs: number;
 }
+
+/** A checkpoint at least this often (also when idle), unless `checkpoint_interval` says otherwise. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 
 /** Shortest checkpoint interval accepted. */
 const MIN_INTERVAL_MS = 100;
@@ -45,4 +49,36 @@ export function chainSettings(raw: unknown, baseDir: string): ChainSettings | nu
     checkpointIntervalMs = ms;
   }
   return { key, signingKey, checkpointIntervalMs };
+}
+
+/** `[redact] mode` and its key: what replaces a secret. */
+export interface RedactionMode {
+  mode: 'mask' | 'hmac';
+  /** The masker for the redactor; holds the key in its closure only (never printed: a function). */
+  mask: Masker;
+}
+
+/**
+ * `[redact] mode = "mask" | "hmac"` with `key_file` (0600) or `key_env` for hmac. The redaction key
+ * must not be the chain key: a leaked one must not let anyone forge the chain, and the other way round.
+ */
+export function redactionMode(section: Record<string, unknown>, configFile: string | undefined, baseDir: string): RedactionMode {
+  const mode = section['mode'] ?? 'mask';
+  const keyFile = section['key_file'];
+  const keyEnv = section['key_env'];
+  if (mode === 'mask') {
+    if (keyFile !== undefined || keyEnv !== undefined) {
+      throw new ConfigError('a redaction key is only used with mode = "hmac"', configFile, keyFile !== undefined ? 'redact.key_file' : 'redact.key_env');
+    }
+    return { mode, mask: plainMasker };
+  }
+  if (mode !== 'hmac') throw new ConfigError('must be "mask" or "hmac"', configFile, 'redact.mode');
+  if ((keyFile === undefined) === (keyEnv === undefined)) {
+    throw new ConfigError('mode = "hmac" needs exactly one of key_file (a file only its owner can read) or key_env', configFile, 'redact');
+  }
+  const key =
+    typeof keyFile === 'string'
+      ? loadSecret({ file: resolve(baseDir, keyFile) }, 'redact.key_file', configFile)
+      : loadSecret({ env: String(keyEnv) }, 'redact.key_env', configFile);
+  return { mode, mask: hmacMasker(key) };
 }

@@ -16,9 +16,9 @@ import type { EventEmitter } from 'node:events';
 import type { Logger } from '../util/log';
 import { chainValue, GENESIS, parseRecord, recordBody, sealedLine, signedPart, type RecordKind } from './chain';
 import { parseControl, signCheckpoint, type CheckpointFields, type CheckpointReason, type OpenFields, type OpenReason } from './checkpoint';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './options';
 import { readLines } from './trail';
 
-export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 
 export interface ChainOptions {
   /** The sink's file (absolute). */
