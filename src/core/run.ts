@@ -38,7 +38,7 @@ async function buildSink(spec: SinkSpec, logger: Logger, deadLetter: DeadLetter,
 export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   const { logger, source } = io;
   const signals = source.signals ?? process;
-  const redactor = new Redactor({ fields: [...config.redact.fields, ...config.redact.policyFields] });
+  const redactor = new Redactor({ fields: [...config.redact.fields, ...config.redact.policyFields], mask: config.redact.mask });
   const selector = new Selector(loadAuditValidator());
 
   // Signal handlers go in before the sinks start (opening files, loading a client can take a

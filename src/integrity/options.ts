@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../util/errors';
 import { parseDuration } from '../util/units';
 import { loadSecret, loadSigningKey } from './keys';
-import { hmacMasker, plainMasker, type Masker } from './redaction-token';
+import { hmacMasker, type Masker } from './redaction-token';
 
 export interface ChainSettings {
   key: Buffer;
@@ -54,8 +54,8 @@ export function chainSettings(raw: unknown, baseDir: string): ChainSettings | nu
 /** `[redact] mode` and its key: what replaces a secret. */
 export interface RedactionMode {
   mode: 'mask' | 'hmac';
-  /** The masker for the redactor; holds the key in its closure only (never printed: a function). */
-  mask: Masker;
+  /** hmac: the redactor's mask, holding the key in its closure only (a function: never printed); mask: null. */
+  mask: Masker | null;
 }
 
 /**
@@ -70,7 +70,7 @@ export function redactionMode(section: Record<string, unknown>, configFile: stri
     if (keyFile !== undefined || keyEnv !== undefined) {
       throw new ConfigError('a redaction key is only used with mode = "hmac"', configFile, keyFile !== undefined ? 'redact.key_file' : 'redact.key_env');
     }
-    return { mode, mask: plainMasker };
+    return { mode, mask: null };
   }
   if (mode !== 'hmac') throw new ConfigError('must be "mask" or "hmac"', configFile, 'redact.mode');
   if ((keyFile === undefined) === (keyEnv === undefined)) {

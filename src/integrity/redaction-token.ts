@@ -6,9 +6,6 @@
  */
 import { createHmac } from 'node:crypto';
 
-/** The plain mask (`mode = "mask"`), and what the redactor writes where no single secret is masked. */
-export const PLAIN_MASK = '[REDACTED]';
-
 const TOKEN_HEX = 24;
 const TOKEN_RE = /^\[REDACTED(?::hmac-sha256:[0-9a-f]{24})?\]$/;
 
@@ -20,9 +17,6 @@ export function redactionToken(key: Buffer, secret: string): string {
 
 /** What replaces a secret: given the secret, returns its mask. */
 export type Masker = (secret: unknown) => string;
-
-/** `mode = "mask"`. */
-export const plainMasker: Masker = () => PLAIN_MASK;
 
 /**
  * `mode = "hmac"`. A value that already is a mask (redisctl-mcp's `[REDACTED]`, or a token from an

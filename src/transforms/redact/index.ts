@@ -16,13 +16,14 @@
  */
 import { ConfigError } from '../../util/errors';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../util/json';
-import { KeyClassifier, REDACTED } from './keys';
+import { KeyClassifier, REDACTED, type SecretMask } from './keys';
 import { TextMasker } from './text';
 import { TOOL_RULES } from './tool-rules';
 import { UrlMasker } from './urls';
 import { Walker } from './walk';
 
 export { BUILTIN_SENSITIVE_KEYS, normaliseKey, REDACTED } from './keys';
+export type { SecretMask } from './keys';
 
 export const DEFAULT_MAX_DEPTH = 64;
 /** Recursion is bounded by maxDepth, so it must stay far below what the JS stack can take. */
@@ -33,6 +34,8 @@ export interface RedactorOptions {
   fields?: Iterable<string>;
   /** Containers nested deeper than this (embedded JSON strings count) become "[REDACTED]". */
   maxDepth?: number;
+  /** What replaces a secret value (`[redact] mode = "hmac"`); null or absent: the plain masks. */
+  mask?: SecretMask;
 }
 
 export class Redactor {
@@ -45,8 +48,9 @@ export class Redactor {
     if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_MAX_DEPTH) {
       throw new ConfigError(`max depth must be an integer from 1 to ${MAX_MAX_DEPTH}, got ${String(maxDepth)}`);
     }
-    const text = new TextMasker(this.keys);
-    this.walker = new Walker(this.keys, text, new UrlMasker(this.keys, text), maxDepth);
+    const mask = options.mask ?? null;
+    const text = new TextMasker(this.keys, mask);
+    this.walker = new Walker(this.keys, text, new UrlMasker(this.keys, text, mask), maxDepth, mask);
   }
 
   isSensitiveKey(key: string): boolean {

@@ -6,9 +6,20 @@
  * Verdicts are cached per raw key (bounded: keys are input-controlled).
  */
 import { ConfigError } from '../../util/errors';
+import type { JsonValue } from '../../util/json';
 import { urlMark } from './urls';
 
 export const REDACTED = '[REDACTED]';
+
+/**
+ * What replaces one secret value, when not the plain masks: `[redact] mode = "hmac"` passes a
+ * function giving `[REDACTED:hmac-sha256:<24 hex>]` (src/integrity/redaction-token.ts). null: the
+ * plain masks (`[REDACTED]`, `redacted` in URLs). Every place that masks a secret value uses it.
+ */
+export type SecretMask = ((secret: JsonValue) => string) | null;
+
+/** A keyed mask token: already redacted, never redacted again. */
+export const MASK_TOKEN_RE = /^\[REDACTED:hmac-sha256:[0-9a-f]{24}\]$/;
 
 /**
  * Normalised key names whose values are always redacted: redisctl-mcp's ALWAYS_REDACT_FIELDS

@@ -4,13 +4,16 @@
  * fields and for passthrough text lines; URLs inside text are handled by urls.ts, which calls
  * back here for the text between them.
  */
-import { REDACTED, type KeyClassifier } from './keys';
+import { REDACTED, type KeyClassifier, type SecretMask } from './keys';
 
 export class TextMasker {
   /** Set by maskPairs: the segment ended where a sensitive key's value starts. */
   pendingValue = false;
 
-  constructor(private readonly keys: KeyClassifier) {}
+  constructor(
+    private readonly keys: KeyClassifier,
+    private readonly mask: SecretMask = null,
+  ) {}
 
   /**
    * Masks `key=value`, `key: value` and `"key": "value"` pairs with a sensitive key, and
@@ -72,7 +75,7 @@ export class TextMasker {
           }
         }
         const original = s.slice(valueStart, valueEnd);
-        const replacement = prefix === '' ? REDACTED : prefix + REDACTED;
+        const replacement = prefix + (this.mask === null ? REDACTED : this.mask(original.slice(prefix.length)));
         if (original !== replacement && !(prefix === '' && original === '' && suffix === '')) {
           out += s.slice(copied, valueStart) + replacement;
           copied = valueEnd;
@@ -82,7 +85,10 @@ export class TextMasker {
       }
     }
     const result = copied === 0 ? s : out + s.slice(copied);
-    return /bearer/i.test(result) ? result.replace(BEARER_RE, 'Bearer ' + REDACTED) : result;
+    if (!/bearer/i.test(result)) return result;
+    const mask = this.mask;
+    if (mask === null) return result.replace(BEARER_RE, 'Bearer ' + REDACTED);
+    return result.replace(BEARER_RE, (m) => 'Bearer ' + mask(m.replace(/^Bearer[ \t]+/i, '')));
   }
 }
 

@@ -4,7 +4,7 @@
  * slashes. Redis-family URLs are sanitised as redisctl-mcp does (`redis://redacted:redacted@host`);
  * anything malformed fails closed ("[REDACTED]").
  */
-import { REDACTED, type KeyClassifier } from './keys';
+import { REDACTED, type KeyClassifier, type SecretMask } from './keys';
 import type { TextMasker } from './text';
 
 /** What a credential inside a URL becomes; redisctl-mcp writes `redis://redacted:redacted@host`. */
@@ -28,6 +28,7 @@ export class UrlMasker {
   constructor(
     private readonly keys: KeyClassifier,
     private readonly text: TextMasker,
+    private readonly mask: SecretMask = null,
   ) {}
 
   /**
@@ -53,7 +54,7 @@ export class UrlMasker {
       let masked: string;
       if (pairs) {
         const gap = this.text.maskPairs(s.slice(copied, start));
-        masked = this.text.pendingValue ? REDACTED : this.maskToken(token, start === at ? '' : s.slice(start, at), nest);
+        masked = this.text.pendingValue ? (this.mask === null ? REDACTED : this.mask(token)) : this.maskToken(token, start === at ? '' : s.slice(start, at), nest);
         this.text.pendingValue = false;
         out += gap + masked;
         copied = end;
@@ -101,7 +102,7 @@ export class UrlMasker {
     let hostport = authority;
     const at = authority.lastIndexOf('@');
     if (at >= 0) {
-      userinfo = maskUserinfo(authority.slice(0, at)) + '@';
+      userinfo = maskUserinfo(authority.slice(0, at), this.mask) + '@';
       hostport = authority.slice(at + 1);
     }
     if (!validHostPort(hostport)) return REDACTED;
@@ -128,7 +129,7 @@ export class UrlMasker {
     if (fragment !== null) {
       // redisctl-mcp masks a Redis URL's fragment whole; elsewhere it may carry
       // `#access_token=...`, so it is masked like a query.
-      fragment = redisFamily ? URL_MASK : this.maskParams(fragment, nest);
+      fragment = redisFamily ? (this.mask === null ? URL_MASK : this.mask(fragment)) : this.maskParams(fragment, nest);
       if (fragment === null) return REDACTED;
     }
     const result =
@@ -154,7 +155,7 @@ export class UrlMasker {
       if (name === null) return null;
       const value = part.slice(eq + 1);
       let out = value;
-      if (this.keys.sensitiveUrlParam(name)) out = URL_MASK;
+      if (this.keys.sensitiveUrlParam(name)) out = this.mask === null ? URL_MASK : this.mask(decodeComponent(value) ?? value);
       else if (value.indexOf('://') >= 0 || /%3a/i.test(value)) {
         // A URL in a parameter (redirect=, url=), possibly percent-encoded.
         if (nest >= MAX_URL_NESTING) return null;
@@ -189,8 +190,15 @@ function isTrailingPunctuation(c: number): boolean {
   return c === 46 || c === 44 || c === 59 || c === 58 || c === 33 || c === 63 || c === 41 || c === 125;
 }
 
-function maskUserinfo(userinfo: string): string {
+function maskUserinfo(userinfo: string, mask: SecretMask): string {
   if (userinfo === '') return '';
+  if (mask !== null) {
+    // user[:password], each part masked alone; a part that is already a token (its `:` inside) kept.
+    const m = /^(\[REDACTED[^\]]*\]|[^:]*)(?::(.*))?$/s.exec(userinfo)!;
+    const user = m[1]!;
+    const password = m[2];
+    return (user === '' ? '' : mask(user)) + (password === undefined ? '' : ':' + (password === '' ? '' : mask(password)));
+  }
   const colon = userinfo.indexOf(':');
   if (colon < 0) return URL_MASK;
   return (colon > 0 ? URL_MASK : '') + ':' + (colon < userinfo.length - 1 ? URL_MASK : '');

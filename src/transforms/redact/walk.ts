@@ -6,7 +6,7 @@
  */
 import type { JsonObject, JsonValue } from '../../util/json';
 import { isJsonObject } from '../../util/json';
-import { KEY_HAS_URL, KEY_SENSITIVE, KEY_TEXT, REDACTED, type KeyClassifier } from './keys';
+import { KEY_HAS_URL, KEY_SENSITIVE, KEY_TEXT, MASK_TOKEN_RE, REDACTED, type KeyClassifier, type SecretMask } from './keys';
 import type { TextMasker } from './text';
 import type { ToolRule } from './tool-rules';
 import { urlMark, type UrlMasker } from './urls';
@@ -17,6 +17,7 @@ export class Walker {
     private readonly text: TextMasker,
     private readonly urls: UrlMasker,
     private readonly maxDepth: number,
+    private readonly mask: SecretMask = null,
   ) {}
 
   /** Free text: key=value pairs and URLs. */
@@ -55,7 +56,12 @@ export class Walker {
       const item = obj[key]!;
       if ((v & KEY_SENSITIVE) !== 0) {
         // JSON.parse makes `__proto__` an own data property, so a plain assignment updates it.
-        if (item !== REDACTED) obj[key] = REDACTED;
+        if (this.mask === null) {
+          if (item !== REDACTED) obj[key] = REDACTED;
+        } else {
+          const masked = this.mask(item);
+          if (masked !== item) obj[key] = masked;
+        }
         continue;
       }
       if ((v & KEY_HAS_URL) !== 0) urlKeys = true;
@@ -82,6 +88,7 @@ export class Walker {
     if (s.length === 0 || s === REDACTED) return s;
     let c = s.charCodeAt(0);
     if (c <= 32) c = firstNonSpace(s);
+    if (c === 91 /* [ */ && MASK_TOKEN_RE.test(s)) return s;
     if (c === 123 /* { */ || c === 91 /* [ */) return this.redactEmbeddedJson(s, depth, text);
     if (c === 34 /* " */ && s.length > 1 && s.charCodeAt(s.length - 1) === 34) {
       // A JSON string literal (double-encoded JSON, `"{\"password\":...}"`) is decoded and redacted too.
@@ -131,7 +138,7 @@ export class Walker {
     }
     const out = this.walk(args, embedded ? depth + 1 : depth);
     if (!isJsonObject(out)) return REDACTED;
-    rule.apply(out);
+    rule.apply(out, this.mask);
     return embedded ? JSON.stringify(out) : out;
   }
 }

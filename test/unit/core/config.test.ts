@@ -62,7 +62,7 @@ describe('config loading', () => {
     const file = configFile(FULL);
     const c = await loadConfig({ config: file }, {});
     expect(c.input).toEqual({ maxLineBytes: 65536, passthrough: true });
-    expect(c.redact).toEqual({ fields: ['encryption_passphrase'], policy: join(dir.path, 'policy.toml'), policyFields: ['customer_ssn'] });
+    expect(c.redact).toEqual({ fields: ['encryption_passphrase'], policy: join(dir.path, 'policy.toml'), policyFields: ['customer_ssn'], mode: 'mask', mask: null });
     expect(c.sinks.map((s) => [s.name, s.type])).toEqual([['archive', 'file'], ['console', 'stdout']]);
     expect(c.sinks[0]!.options['path']).toBe('audit/audit.jsonl');
     expect(c.sinks[0]!.baseDir).toBe(dir.path);
