@@ -147,26 +147,6 @@ export async function firstLine(path: string, limit = 64 * 1024): Promise<Buffer
   }
 }
 
-/** The rotated files of `path`, oldest first (the naming of the file sink). */
-export function rotatedFiles(path: string): string[] {
-  const file = resolve(path);
-  const dir = join(file, '..');
-  const name = basename(file);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((n) => {
-      const m = ROTATED_RE.exec(n);
-      return m !== null && m[1] === name;
-    })
-    .sort()
-    .map((n) => join(dir, n));
-}
-
 /** One trail: its base path and its files in rotation order. */
 export interface Trail {
   base: string;
