@@ -12,6 +12,7 @@ import { createLogger, LEVELS, writeStderr, type Level } from '../util/log';
 import { PACKAGE_ROOT } from '../util/paths';
 import { checkConfigCommand } from './check-config';
 import { hashCommand } from './hash';
+import { reportCommand } from './report';
 import { verifyCommand } from './verify';
 
 const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -94,6 +95,7 @@ export async function mainAsync(argv: string[]): Promise<number> {
   };
   program.addCommand(verifyCommand(setCode));
   program.addCommand(hashCommand(setCode));
+  program.addCommand(reportCommand(setCode));
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,0 +1,246 @@
+/**
+ * `audit-router report` end to end through bin/audit-router: its numbers against an independent
+ * computation over a generated trail with known truth (test/support/audit-trail.ts), read from
+ * rotated and gzipped files in rotation order, from a raw redisctl-mcp stream on stdin, and from
+ * a trail the router itself wrote with real rotation. No planted secret in any output.
+ */
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRouter, tempDir } from '../support/cli';
+import { expectedReport, generateTrail, rawStream, TRAIL_TOOLS, writeTrail, type Expected, type TrailEvent } from '../support/audit-trail';
+
+interface ToolJson {
+  tool: string;
+  toolset: string;
+  safety: string;
+  calls: number;
+  invocations: number;
+  denied: number;
+  errors: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  max_ms: number | null;
+  durations: { count: number; method: string; relative_error: number; histogram: Array<{ le_ms: number; count: number }> };
+  first_ts: string;
+  last_ts: string;
+}
+interface ReportJson {
+  totals: { events: number; first_ts: string | null; last_ts: string | null; tools: number };
+  by_event: Record<string, number>;
+  by_toolset: Record<string, number>;
+  by_result: Record<string, number>;
+  tools: ToolJson[];
+  denials: Array<{ tool: string; count: number; first_ts: string; last_ts: string }>;
+  writes: { write_calls: number; destructive_calls: number; unknown_calls: number; unknown_tools: string[]; tools: Array<{ tool: string; safety: string; calls: number }> };
+  busiest_minutes: Array<{ minute: string; count: number }>;
+  timeline: { interval: string; buckets: Array<{ start: string; tool_invocation: number; tool_denied: number; tool_error: number }> };
+  inputs: { sources: Array<{ path: string; kind: string; lines: number; events: number }>; audit_events: number; invalid: number; filtered_out: number; other_lines: number; notes: string[] };
+  redaction: { masked_values: number; by_rule: unknown };
+  chain: { status: string; detail: string };
+}
+
+const dir = tempDir('audit-router-report-');
+afterAll(() => dir.cleanup());
+
+/** Checks every number the report has against the independent computation. */
+function expectMatches(report: ReportJson, truth: Expected): void {
+  expect(report.totals.events).toBe(truth.events);
+  expect(report.totals.first_ts).toBe(truth.first);
+  expect(report.totals.last_ts).toBe(truth.last);
+  expect(report.by_event).toEqual(truth.byEvent);
+  expect(report.by_toolset).toEqual(truth.byToolset);
+  expect(report.by_result).toEqual(truth.byResult);
+  expect(report.tools.map((t) => t.tool).sort()).toEqual([...truth.tools.keys()].sort());
+  for (const t of report.tools) {
+    const e = truth.tools.get(t.tool)!;
+    expect({ tool: t.tool, toolset: t.toolset, safety: t.safety, calls: t.calls, invocations: t.invocations, denied: t.denied, errors: t.errors, max: t.max_ms, count: t.durations.count }).toEqual({
+      tool: e.tool,
+      toolset: e.toolset,
+      safety: e.safety,
+      calls: e.calls,
+      invocations: e.invocations,
+      denied: e.denied,
+      errors: e.errors,
+      max: e.max,
+      count: e.durations.length,
+    });
+    if (t.durations.method === 'exact') {
+      expect(e.distinct).toBeLessThanOrEqual(2048);
+      expect([t.p50_ms, t.p95_ms, t.p99_ms]).toEqual([e.p50, e.p95, e.p99]);
+    } else {
+      // Sketched: within the documented relative error (1 %, plus 0.005 ms of rounding).
+      expect(e.distinct).toBeGreaterThan(2048);
+      expect(t.durations.relative_error).toBe(0.01);
+      for (const [got, want] of [[t.p50_ms, e.p50], [t.p95_ms, e.p95], [t.p99_ms, e.p99]] as const) {
+        expect(Math.abs(got! - want!)).toBeLessThanOrEqual(0.01 * want! + 0.005);
+      }
+    }
+    // The histogram's counts are exact whatever the method.
+    const hist = t.durations.histogram;
+    expect(hist.reduce((n, b) => n + b.count, 0)).toBe(e.durations.length);
+    for (const b of hist) {
+      const lo = b.le_ms === 0 ? 0 : (b.le_ms + 1) / 2;
+      expect(b.count).toBe(e.durations.filter((d) => d >= lo && d <= b.le_ms).length);
+    }
+  }
+  expect(report.denials.map((d) => [d.tool, d.count, d.first_ts, d.last_ts]).sort()).toEqual(
+    [...truth.denials].map(([tool, d]) => [tool, d.count, d.first, d.last]).sort(),
+  );
+  expect(report.writes.write_calls).toBe(truth.writeCalls);
+  expect(report.writes.destructive_calls).toBe(truth.destructiveCalls);
+  expect(report.writes.unknown_calls).toBe(truth.unknownCalls);
+  expect(report.busiest_minutes).toEqual(truth.busiest);
+  expect(report.timeline.interval).toBe(truth.interval);
+  expect(report.timeline.buckets).toEqual(truth.timeline);
+}
+
+function expectNoSecret(outputs: string[], secrets: string[]): void {
+  expect(secrets.length).toBeGreaterThan(100);
+  for (const out of outputs) for (const s of secrets) if (out.includes(s)) throw new Error(`planted secret ${s} in the report's output`);
+}
+
+describe('report: rotated + gzipped trail files and a raw stream on stdin', () => {
+  // Two days of trail (hourly timeline) in four files, two of the rotated ones gzipped...
+  const trail = generateTrail({ seed: 3, events: 3000, meanGapUs: 40_000_000 });
+  // ...and a raw redisctl-mcp stream after it, on stdin.
+  const later = generateTrail({ seed: 4, events: 600, startUs: trail.events.at(-1)!.us + 60_000_000, meanGapUs: 2_000_000 });
+  const raw = rawStream(later);
+  const secrets = [...trail.secrets, ...later.secrets];
+  let files: string[];
+  let report: ReportJson;
+  let html: string;
+  let stderr: string;
+
+  beforeAll(async () => {
+    mkdirSync(join(dir.path, 'trail'));
+    files = writeTrail(join(dir.path, 'trail'), 'audit.jsonl', trail.events, 4, 2);
+    const htmlPath = join(dir.path, 'report.html');
+    const r = await runRouter(['report', join(dir.path, 'trail'), '-', '--json', '--html', htmlPath], { input: raw.text });
+    expect(r.code, r.stderr).toBe(0);
+    stderr = r.stderr;
+    report = JSON.parse(r.stdout) as ReportJson;
+    html = readFileSync(htmlPath, 'utf8');
+  });
+
+  it('every number equals the independent computation', () => {
+    expectMatches(report, expectedReport([...trail.events, ...later.events]));
+    expect(report.tools.every((t) => t.durations.method === 'exact')).toBe(true);
+  });
+
+  it('reads the files in rotation order, gunzips by content, and counts what is not an event', () => {
+    expect(report.inputs.sources.map((s) => s.path)).toEqual([...files, '-']);
+    expect(report.inputs.sources.map((s) => s.kind)).toEqual(['gzip', 'gzip', 'file', 'file', 'stdin']);
+    expect(report.inputs.sources.map((s) => s.events)).toEqual([750, 750, 750, 750, 600]);
+    expect(report.inputs.audit_events).toBe(3600);
+    // Schema-invalid audit lines in the raw stream are not events, and are counted as such.
+    expect(report.inputs.invalid).toBe(raw.noise.invalid);
+    expect(report.inputs.other_lines).toBe(raw.noise.text + raw.noise.jsonrpc);
+    expect(report.inputs.notes).toEqual([]);
+  });
+
+  it('write/destructive classification follows upstream annotations; unknown tools are shown as such', () => {
+    expect(report.writes.unknown_tools).toEqual(['list_profiles']);
+    for (const w of report.writes.tools) expect(w.safety).toBe(TRAIL_TOOLS.find((t) => t.name === w.tool)!.safety);
+  });
+
+  it('says the trail is not chained; redaction counts by rule are honestly not available', () => {
+    expect(report.chain.status).toBe('not_chained');
+    expect(report.redaction.by_rule).toBeNull();
+    // Two events in three hold a secret the redactor replaces with the marker (the third's is
+    // in a URL, masked as redacted:redacted@).
+    expect(report.redaction.masked_values).toBeGreaterThanOrEqual(2400);
+  });
+
+  it('no planted secret in the JSON, the HTML or stderr; no progress bar when stderr is not a terminal', () => {
+    expectNoSecret([JSON.stringify(report), html, stderr], secrets);
+    expect(stderr).toBe('');
+  });
+});
+
+describe('report: durations past the exact limit', () => {
+  it('a tool with more than 2048 distinct durations is sketched: percentiles within 1 %, count and max exact', async () => {
+    const trail = generateTrail({ seed: 5, events: 3000, onlyTool: 'redis_bulk_load', meanGapUs: 100_000 });
+    const path = join(dir.path, 'bulk.jsonl');
+    writeFileSync(path, trail.events.map(lineOf).join('\n') + '\n');
+    const r = await runRouter(['report', path, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as ReportJson;
+    expect(report.tools.map((t) => t.durations.method)).toEqual(['ddsketch']);
+    expectMatches(report, expectedReport(trail.events));
+  });
+});
+
+describe('report: filters and the terminal summary', () => {
+  const trail = generateTrail({ seed: 9, events: 1500, meanGapUs: 1_000_000 });
+  const path = join(dir.path, 'filters.jsonl');
+  beforeAll(() => writeFileSync(path, trail.events.map(lineOf).join('\n') + '\n'));
+
+  it('--since (inclusive), --until (exclusive) and --tool globs leave out exactly what they should', async () => {
+    const since = trail.events[200]!.timestamp;
+    const until = trail.events[1200]!.timestamp;
+    const r = await runRouter(['report', path, '--json', '--since', since, '--until', until, '--tool', 'redis_*', '--tool', 'get_?????ase,show_policy']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as ReportJson;
+    const keep = (e: TrailEvent): boolean =>
+      e.us >= trail.events[200]!.us && e.us < trail.events[1200]!.us && (e.tool.startsWith('redis_') || e.tool === 'get_database' || e.tool === 'show_policy');
+    const kept = trail.events.filter(keep);
+    expectMatches(report, expectedReport(kept));
+    expect(report.inputs.filtered_out).toBe(trail.events.length - kept.length);
+  });
+
+  it('the summary fits 100 columns and has every section', async () => {
+    const r = await runRouter(['report', path]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const line of r.stdout.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(100);
+    const truth = expectedReport(trail.events);
+    expect(r.stdout).toContain(`audit-router report: ${truth.events.toLocaleString('en-US')} events, ${truth.first} → ${truth.last}`);
+    for (const heading of ['Events:', 'Toolsets:', 'Tools (', 'Denials (', 'Writes:', 'Busiest minutes:', 'Timeline (per minute', 'Redaction:', 'Chain: not chained']) {
+      expect(r.stdout).toContain(heading);
+    }
+    expectNoSecret([r.stdout, r.stderr], trail.secrets);
+  });
+
+  it('a missing file or a bad time is a usage error (exit 2) that names the problem', async () => {
+    const missing = await runRouter(['report', join(dir.path, 'nope.jsonl')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.jsonl: ENOENT');
+    const bad = await runRouter(['report', path, '--since', 'yesterday-ish']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since');
+  });
+});
+
+describe('report: a trail audit-router itself wrote, rotated and gzipped', () => {
+  it('reads the whole trail from its directory, in order, and matches the truth', async () => {
+    const trail = generateTrail({ seed: 21, events: 900, meanGapUs: 500_000 });
+    const raw = rawStream(trail);
+    const base = join(dir.path, 'routed', 'audit.jsonl');
+    const config = join(dir.path, 'routed.toml');
+    writeFileSync(config, `[sinks.archive]\ntype = "file"\npath = ${JSON.stringify(base)}\nsize = "64K"\ncompress = "gzip"\nmax_files = 100\n`);
+    const routed = await runRouter(['-c', config], { input: raw.text });
+    expect(routed.code, routed.stderr).toBe(0);
+    const names = readdirSync(join(dir.path, 'routed'));
+    expect(names.filter((n) => n.endsWith('.gz')).length).toBeGreaterThan(2);
+    expect(names).toContain('audit.jsonl.history');
+
+    const r = await runRouter(['report', join(dir.path, 'routed'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as ReportJson;
+    expectMatches(report, expectedReport(trail.events));
+    // Rotated files by name, then the current file; the history index is not read as data.
+    const paths = report.inputs.sources.map((s) => s.path.slice(join(dir.path, 'routed').length + 1));
+    expect(paths.at(-1)).toBe('audit.jsonl');
+    expect(paths.slice(0, -1)).toEqual([...paths.slice(0, -1)].sort());
+    expect(paths).not.toContain('audit.jsonl.history');
+    // Naming the current file reads the whole trail too.
+    const same = await runRouter(['report', base, '--json']);
+    expect((JSON.parse(same.stdout) as ReportJson).totals.events).toBe(900);
+    expectNoSecret([r.stdout, r.stderr, same.stdout], trail.secrets);
+  });
+});
+
+function lineOf(e: TrailEvent): string {
+  return JSON.stringify({ timestamp: e.timestamp, level: 'INFO', fields: { event: e.event, tool: e.tool, toolset: e.toolset, result: e.result, duration_ms: e.duration_ms, arguments: e.arguments }, target: 'audit' });
+}
