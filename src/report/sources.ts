@@ -86,7 +86,7 @@ export function planSources(args: readonly string[]): SourcePlan {
       continue;
     }
     const full = resolve(arg);
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(full);
     } catch (err) {

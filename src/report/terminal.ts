@@ -15,7 +15,7 @@ const pct = (part: number, whole: number): string => (whole === 0 ? '0.0%' : `${
 const ms = (v: number | null): string => (v === null ? '-' : Number.isInteger(v) ? int(v) : v.toFixed(2));
 
 /** Cuts `s` to `n` characters, marking the cut. */
-function fit(s: string, n: number): string {
+function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, Math.max(0, n - 1)) + '…';
 }
 
@@ -27,7 +27,7 @@ interface Column {
 
 function table(columns: Column[], rows: string[][], gap = '  '): string[] {
   const cell = (text: string, c: Column): string => {
-    const t = fit(text, c.width);
+    const t = clip(text, c.width);
     return c.right ? t.padStart(c.width) : t.padEnd(c.width);
   };
   const line = (cells: string[]): string => cells.map((t, i) => cell(t, columns[i]!)).join(gap).trimEnd();
@@ -40,7 +40,7 @@ function pairs(label: string, entries: Array<[string, number]>, total: number): 
   const pad = ' '.repeat(label.length);
   let line = label;
   for (const [key, n] of entries) {
-    const item = `${fit(key, 40)} ${int(n)} (${pct(n, total)})`;
+    const item = `${clip(key, 40)} ${int(n)} (${pct(n, total)})`;
     if (line.length + 2 + item.length > WIDTH && line !== label) {
       out.push(line);
       line = pad;
@@ -66,11 +66,11 @@ export function renderTerminal(report: Report): string {
   const out: string[] = [];
   const { totals, inputs } = report;
   const span = totals.first_ts === null ? 'no events' : `${totals.first_ts} → ${totals.last_ts}`;
-  out.push(fit(`audit-router report: ${int(totals.events)} events, ${span}`, WIDTH));
+  out.push(clip(`audit-router report: ${int(totals.events)} events, ${span}`, WIDTH));
   const files = inputs.sources.length;
   const gz = inputs.sources.filter((s) => s.kind === 'gzip').length;
   out.push(
-    fit(
+    clip(
       `Read ${files} source${files === 1 ? '' : 's'}${gz > 0 ? ` (${gz} gzip)` : ''}: ${int(inputs.lines)} lines, ` +
         `${int(inputs.audit_events)} audit events, ${int(inputs.invalid)} invalid, ${int(inputs.unparseable)} unparseable, ` +
         `${int(inputs.other_lines)} other`,
@@ -81,8 +81,8 @@ export function renderTerminal(report: Report): string {
   if (report.filters.since) filters.push(`since ${report.filters.since}`);
   if (report.filters.until) filters.push(`until ${report.filters.until}`);
   if (report.filters.tools.length > 0) filters.push(`tool ${report.filters.tools.join(',')}`);
-  if (filters.length > 0) out.push(fit(`Filters: ${filters.join('; ')} (${int(inputs.filtered_out)} events left out)`, WIDTH));
-  for (const note of inputs.notes) out.push(fit(`Note: ${note}`, WIDTH));
+  if (filters.length > 0) out.push(clip(`Filters: ${filters.join('; ')} (${int(inputs.filtered_out)} events left out)`, WIDTH));
+  for (const note of inputs.notes) out.push(clip(`Note: ${note}`, WIDTH));
   out.push('');
 
   out.push(...pairs('Events:   ', EVENT_KINDS.map((k) => [k, report.by_event[k]]), totals.events));
@@ -146,7 +146,7 @@ export function renderTerminal(report: Report): string {
   out.push('');
 
   const w = report.writes;
-  out.push(fit(`Writes: ${int(w.write_calls)} write calls, ${int(w.destructive_calls)} destructive calls (as redisctl-mcp annotates its tools)`, WIDTH));
+  out.push(clip(`Writes: ${int(w.write_calls)} write calls, ${int(w.destructive_calls)} destructive calls (as redisctl-mcp annotates its tools)`, WIDTH));
   if (w.tools.length > 0) {
     out.push(
       ...table(
@@ -164,10 +164,10 @@ export function renderTerminal(report: Report): string {
     out.push(...more(TOP_ROWS, w.tools.length, 'write/destructive tools'));
   }
   if (w.unknown_calls > 0) {
-    out.push(fit(`  ${int(w.unknown_calls)} calls of ${w.unknown_tools.length} tool${w.unknown_tools.length === 1 ? '' : 's'} redisctl-mcp does not list: ${w.unknown_tools.join(', ')}`, WIDTH));
+    out.push(clip(`  ${int(w.unknown_calls)} calls of ${w.unknown_tools.length} tool${w.unknown_tools.length === 1 ? '' : 's'} redisctl-mcp does not list: ${w.unknown_tools.join(', ')}`, WIDTH));
   }
   if (w.busiest_minutes.length > 0) {
-    out.push(fit(`  Busiest write minutes: ${w.busiest_minutes.slice(0, 5).map((m) => `${m.minute} (${int(m.count)})`).join(', ')}`, WIDTH));
+    out.push(clip(`  Busiest write minutes: ${w.busiest_minutes.slice(0, 5).map((m) => `${m.minute} (${int(m.count)})`).join(', ')}`, WIDTH));
   }
   out.push('');
 
@@ -193,7 +193,7 @@ export function renderTerminal(report: Report): string {
     }
   }
   out.push('');
-  out.push(fit(`Redaction: ${int(report.redaction.masked_values)} masked values in the events; by rule: not available (not recorded)`, WIDTH));
-  out.push(fit(`Chain: ${report.chain.detail}`, WIDTH));
+  out.push(clip(`Redaction: ${int(report.redaction.masked_values)} masked values in the events; by rule: not available (not recorded)`, WIDTH));
+  out.push(clip(`Chain: ${report.chain.detail}`, WIDTH));
   return out.join('\n') + '\n';
 }
