@@ -226,12 +226,19 @@ var charts=[];
 function width(el){return Math.max(280,Math.floor(el.getBoundingClientRect().width||el.clientWidth||600))}
 function timeline(){
   var el=document.getElementById("timeline-chart");var b=data.timeline.buckets;if(!el||!b.length)return;
+  var step={minute:60,hour:3600,day:86400}[data.timeline.interval];
   var xs=b.map(function(x){return Date.parse(x.start)/1000});
-  var col=[["tool_invocation","Invocations","#0b5cad"],["tool_denied","Denied","#8a4b00"],["tool_error","Errors","#a40e26"]];
-  var series=[{label:"Start (UTC)"}].concat(col.map(function(c){return{label:c[1],stroke:c[2],width:2,points:{show:b.length<80}}}));
+  var raw=[b.map(function(x){return x.tool_invocation}),b.map(function(x){return x.tool_denied}),b.map(function(x){return x.tool_error})];
+  // Stacked bars: each series is drawn as the sum of itself and the ones above it; legends show the raw count.
+  var stack=[raw[0].map(function(v,i){return v+raw[1][i]+raw[2][i]}),raw[1].map(function(v,i){return v+raw[2][i]}),raw[2]];
+  var bars=uPlot.paths.bars({size:[0.8,80]});
+  var col=[["Invocations","#0b5cad"],["Denied","#c77700"],["Errors","#a40e26"]];
+  var series=[{label:"Start (UTC)"}].concat(col.map(function(c,k){return{label:c[0],stroke:c[1],fill:c[1],paths:bars,points:{show:false},
+    value:function(u,v,si,i){return i==null?"–":fmt(raw[k][i])}}}));
   var u=new uPlot({width:width(el),height:260,series:series,tzDate:function(ts){return uPlot.tzDate(new Date(ts*1e3),"Etc/UTC")},
-    axes:[{},{label:"events per "+data.timeline.interval,size:60}],scales:{x:{time:true}}},
-    [xs].concat(col.map(function(c){return b.map(function(x){return x[c[0]]})})),el);
+    axes:[{},{label:"events per "+data.timeline.interval,size:60}],
+    scales:{x:{time:true,range:[xs[0]-step*0.6,xs[xs.length-1]+step*0.6]},y:{range:function(u,min,max){return[0,Math.max(1,max)*1.05]}}}},
+    [xs].concat(stack),el);
   charts.push([u,el,260]);
 }
 var dist=null;
@@ -270,11 +277,13 @@ function sorter(){
     if(live)live.textContent="Tools sorted by "+btn.textContent+", "+dir+".";
   })});
 }
+// uPlot's legend is a layout table: the same data is in the captioned tables below each chart.
+function legends(){document.querySelectorAll("table.u-legend").forEach(function(t){t.setAttribute("role","presentation")})}
 function resize(){charts.forEach(function(c){c[0].setSize({width:width(c[1]),height:c[2]})})}
 var t=null;window.addEventListener("resize",function(){clearTimeout(t);t=setTimeout(resize,100)});
 window.addEventListener("beforeprint",resize);
-timeline();duration();sorter();
-var sel=document.getElementById("duration-tool");if(sel)sel.addEventListener("change",duration);
+timeline();duration();sorter();legends();
+var sel=document.getElementById("duration-tool");if(sel)sel.addEventListener("change",function(){duration();legends()});
 document.documentElement.setAttribute("data-ready","1");
 })();
 `;
@@ -299,7 +308,7 @@ export function renderHtml(report: Report): string {
   const chainBody =
     `<p><span class="status ${chain.status}" id="chain-status">${esc(chainLabel)}</span> ${esc(chain.detail)}</p>` +
     (chain.status === 'broken' ? `<p>First break at <code>${esc(chain.file)}:${chain.line}</code>.</p>` : '');
-  const redaction = `<p><strong>${int(report.redaction.masked_values)}</strong> masked values in the events. Counts by rule: not available. ${esc(report.redaction.note)}.</p>`;
+  const redaction = `<p><strong>${int(report.redaction.masked_values)}</strong> masked values in the events. ${esc(report.redaction.note.charAt(0).toUpperCase() + report.redaction.note.slice(1))}.</p>`;
   const filters: string[] = [];
   if (report.filters.since) filters.push(`since ${report.filters.since}`);
   if (report.filters.until) filters.push(`until ${report.filters.until}`);

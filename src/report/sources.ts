@@ -11,7 +11,7 @@
  * become a note in the report (retention, or a file removed by hand).
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../util/errors';
 
 const ROTATED_RE = /^(.+)\.(\d{8}T\d{6}\.\d{3}Z)\.(\d{3})(\.gz)?$/;
@@ -112,7 +112,7 @@ export function planSources(args: readonly string[]): SourcePlan {
     }
     if (seen.has(real)) return;
     seen.add(real);
-    sources.push({ path: full, file: full, size: sizeOf(full) });
+    sources.push({ path: shown(full), file: full, size: sizeOf(full) });
   };
   for (const entry of order) {
     if ('stdin' in entry) {
@@ -125,6 +125,12 @@ export function planSources(args: readonly string[]): SourcePlan {
     notes.push(...historyNotes(g));
   }
   return { sources, notes };
+}
+
+/** A path as the report shows it: relative to the working directory when under it. */
+function shown(full: string): string {
+  const rel = relative(process.cwd(), full);
+  return rel !== '' && !rel.startsWith('..') ? rel : full;
 }
 
 /** Rotated files the history index lists that are no longer there. */
