@@ -6,6 +6,7 @@
  */
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRouter, tempDir } from '../support/cli';
 import { expectedReport, generateTrail, rawStream, TRAIL_TOOLS, writeTrail, type Expected, type TrailEvent } from '../support/audit-trail';
@@ -151,6 +152,12 @@ describe('report: rotated + gzipped trail files and a raw stream on stdin', () =
     // Two events in three hold a secret the redactor replaces with the marker (the third's is
     // in a URL, masked as redacted:redacted@).
     expect(report.redaction.masked_values).toBeGreaterThanOrEqual(2400);
+  });
+
+  it('the JSON validates against schemas/report.schema.json', () => {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    const validate = ajv.compile(JSON.parse(readFileSync(join(__dirname, '..', '..', 'schemas', 'report.schema.json'), 'utf8')));
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('no planted secret in the JSON, the HTML or stderr; no progress bar when stderr is not a terminal', () => {
