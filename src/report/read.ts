@@ -21,7 +21,8 @@ import type { Source } from './sources';
 /** Lines longer than this are skipped whole and counted (the file sink's records are far smaller). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
-const MARKER = '[REDACTED]';
+/** A mask: `[REDACTED]`, or a keyed token `[REDACTED:hmac-sha256:…]` ([redact] mode = "hmac"). */
+const MARKER = '[REDACTED';
 
 export interface ReadContext {
   selector: Selector;
@@ -124,13 +125,16 @@ function startsWith(bytes: Buffer, head: Buffer): boolean {
 }
 
 /**
- * "[REDACTED]" markers in a (redacted) event's string values, embedded JSON strings included
- * (`arguments`): what the server, the router and this report's own redaction masked.
+ * Masks in a (redacted) event's string values, embedded JSON strings included (`arguments`):
+ * what the server, the router and this report's own redaction masked.
  */
 function countMarkers(value: JsonValue): number {
   if (typeof value === 'string') {
     let n = 0;
-    for (let at = value.indexOf(MARKER); at !== -1; at = value.indexOf(MARKER, at + MARKER.length)) n++;
+    for (let at = value.indexOf(MARKER); at !== -1; at = value.indexOf(MARKER, at + MARKER.length)) {
+      const next = value.charCodeAt(at + MARKER.length);
+      if (next === 0x5d /* ] */ || next === 0x3a /* : */) n++;
+    }
     return n;
   }
   if (typeof value !== 'object' || value === null) return 0;
