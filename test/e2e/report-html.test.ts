@@ -9,27 +9,16 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRouter, tempDir } from '../support/cli';
-import { auditLine, generateTrail } from '../support/audit-trail';
+import { auditLine, generateTrail, type ReportJson } from '../support/audit-trail';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
-
-interface ToolJson {
-  tool: string;
-  calls: number;
-  denied: number;
-  errors: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  max_ms: number | null;
-}
 
 const dir = tempDir('audit-router-report-html-');
 let browser: Browser;
 let html: string;
 let emptyHtml: string;
-let report: { tools: ToolJson[]; totals: { events: number }; by_event: Record<string, number>; denials: Array<{ tool: string; count: number }> };
+let report: ReportJson;
 const trail = generateTrail({ seed: 17, events: 2500, meanGapUs: 3_000_000 });
 
 beforeAll(async () => {

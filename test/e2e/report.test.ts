@@ -9,38 +9,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRouter, tempDir } from '../support/cli';
-import { expectedReport, generateTrail, rawStream, TRAIL_TOOLS, writeTrail, type Expected, type TrailEvent } from '../support/audit-trail';
-
-interface ToolJson {
-  tool: string;
-  toolset: string;
-  safety: string;
-  calls: number;
-  invocations: number;
-  denied: number;
-  errors: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  max_ms: number | null;
-  durations: { count: number; method: string; relative_error: number; histogram: Array<{ le_ms: number; count: number }> };
-  first_ts: string;
-  last_ts: string;
-}
-interface ReportJson {
-  totals: { events: number; first_ts: string | null; last_ts: string | null; tools: number };
-  by_event: Record<string, number>;
-  by_toolset: Record<string, number>;
-  by_result: Record<string, number>;
-  tools: ToolJson[];
-  denials: Array<{ tool: string; count: number; first_ts: string; last_ts: string }>;
-  writes: { write_calls: number; destructive_calls: number; unknown_calls: number; unknown_tools: string[]; tools: Array<{ tool: string; safety: string; calls: number }> };
-  busiest_minutes: Array<{ minute: string; count: number }>;
-  timeline: { interval: string; buckets: Array<{ start: string; tool_invocation: number; tool_denied: number; tool_error: number }> };
-  inputs: { sources: Array<{ path: string; kind: string; lines: number; events: number }>; audit_events: number; invalid: number; filtered_out: number; other_lines: number; notes: string[] };
-  redaction: { masked_values: number; by_rule: unknown };
-  chain: { status: string; detail: string };
-}
+import { expectedReport, generateTrail, rawStream, TRAIL_TOOLS, writeTrail, type Expected, type ReportJson, type TrailEvent } from '../support/audit-trail';
 
 const dir = tempDir('audit-router-report-');
 afterAll(() => dir.cleanup());
@@ -207,6 +176,25 @@ describe('report: filters and the terminal summary', () => {
       expect(r.stdout).toContain(heading);
     }
     expectNoSecret([r.stdout, r.stderr], trail.secrets);
+  });
+
+  it('counts keyed-redaction tokens and plain markers as masked values; names are redacted before they are shown', async () => {
+    const e = trail.events[0]!;
+    const record = (tool: string, args: unknown) =>
+      JSON.stringify({ timestamp: e.timestamp, level: 'INFO', fields: { event: 'tool_invocation', tool, toolset: 'cloud', result: 'success', duration_ms: 1, arguments: JSON.stringify(args) }, target: 'audit' });
+    const file = join(dir.path, 'masks.jsonl');
+    writeFileSync(
+      file,
+      [
+        record('get_database', { password: '[REDACTED:hmac-sha256:0123456789abcdef01234567]', token: '[REDACTED]', note: '[REDACTED-ish]' }),
+        record('get_database?password=hunter2-planted', {}),
+      ].join('\n') + '\n',
+    );
+    const r = await runRouter(['report', file, '--json']);
+    const report = JSON.parse(r.stdout) as ReportJson;
+    expect(report.redaction.masked_values).toBe(2);
+    expect(report.tools.map((t) => t.tool).sort()).toEqual(['get_database', 'get_database?password=[REDACTED]']);
+    expect(r.stdout).not.toContain('hunter2-planted');
   });
 
   it('a missing file or a bad time is a usage error (exit 2) that names the problem', async () => {

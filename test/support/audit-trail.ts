@@ -356,3 +356,36 @@ export function expectedReport(events: readonly TrailEvent[]): Expected {
     timeline,
   };
 }
+
+// ---- the report's JSON, as the tests read it (schemas/report.schema.json has all of it) ----
+
+export interface ToolJson {
+  tool: string;
+  toolset: string;
+  safety: string;
+  calls: number;
+  invocations: number;
+  denied: number;
+  errors: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  max_ms: number | null;
+  durations: { count: number; method: string; relative_error: number; histogram: Array<{ le_ms: number; count: number }> };
+  first_ts: string;
+  last_ts: string;
+}
+export interface ReportJson {
+  totals: { events: number; first_ts: string | null; last_ts: string | null; tools: number };
+  by_event: Record<string, number>;
+  by_toolset: Record<string, number>;
+  by_result: Record<string, number>;
+  tools: ToolJson[];
+  denials: Array<{ tool: string; count: number; first_ts: string; last_ts: string }>;
+  writes: { write_calls: number; destructive_calls: number; unknown_calls: number; unknown_tools: string[]; tools: Array<{ tool: string; safety: string; calls: number }> };
+  busiest_minutes: Array<{ minute: string; count: number }>;
+  timeline: { interval: string; buckets: Array<{ start: string; tool_invocation: number; tool_denied: number; tool_error: number }> };
+  inputs: { sources: Array<{ path: string; kind: string; lines: number; events: number }>; audit_events: number; invalid: number; filtered_out: number; other_lines: number; notes: string[] };
+  redaction: { masked_values: number; by_rule: unknown };
+  chain: { status: string; detail: string };
+}
