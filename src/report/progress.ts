@@ -50,15 +50,18 @@ export class Progress {
 
   /** The bar's text, e.g. `[#########-----------]  45%  135.0/300.0 MiB  412 345 events`. */
   line(): string {
-    const width = Math.max(40, Math.min(100, this.stream.columns ?? 80)) - 1;
+    // A terminal that reports no size (columns 0 or unset) gets 80.
+    const width = Math.max(40, Math.min(100, this.stream.columns || 80)) - 1;
     const mib = (n: number): string => (n / 1048576).toFixed(1);
     const events = `${this.events.toLocaleString('en-US')} events`;
     if (this.totalBytes <= 0) return `reading  ${mib(this.bytes)} MiB  ${events}`.slice(0, width);
     const share = Math.min(1, this.bytes / this.totalBytes);
     const tail = ` ${String(Math.floor(share * 100)).padStart(3)}%  ${mib(this.bytes)}/${mib(this.totalBytes)} MiB  ${events}`;
-    const barWidth = Math.max(10, width - tail.length - 2);
+    const barWidth = width - tail.length - 2;
+    // Too narrow for a bar: the figures alone, which matter more.
+    if (barWidth < 10) return tail.trimStart().slice(0, width);
     const done = Math.round(share * barWidth);
-    return `[${'#'.repeat(done)}${'-'.repeat(barWidth - done)}]${tail}`.slice(0, width);
+    return `[${'#'.repeat(done)}${'-'.repeat(barWidth - done)}]${tail}`;
   }
 
   /** Erases the bar. */

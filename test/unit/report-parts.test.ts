@@ -67,6 +67,17 @@ describe('progress bar', () => {
     for (const line of out) expect(line.length).toBeLessThanOrEqual(85);
   });
 
+  it('keeps the figures whole on a terminal that reports no width or a narrow one', () => {
+    for (const columns of [0, 40]) {
+      const bar = new Progress({ isTTY: true, columns, write: () => {} }, 300 * 1048576);
+      bar.read(123 * 1048576);
+      for (let i = 0; i < 1234; i++) bar.event();
+      const line = bar.line();
+      expect(line).toContain('1,234 events');
+      expect(line.length).toBeLessThan(columns === 0 ? 80 : 40);
+    }
+  });
+
   it('writes nothing when not a terminal', () => {
     const out: string[] = [];
     const bar = new Progress({ isTTY: false, write: (s) => out.push(s) }, 10, () => 1e9);
