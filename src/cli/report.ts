@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { readPolicyRedactFields } from '../core/config';
+import { loadPublicKey, loadSecret } from '../integrity';
 import { ConfigError } from '../util/errors';
 import type { Filters } from '../report/aggregate';
 import { renderHtml } from '../report/html';
@@ -24,6 +25,9 @@ interface ReportFlags {
   html?: string;
   policy?: string;
   redactField?: string[];
+  key?: string;
+  keyEnv?: string;
+  publicKey?: string;
 }
 
 /** A tool glob (`*`, `?`; comma-separated lists allowed) as a predicate. */
@@ -50,6 +54,9 @@ export function reportCommand(onDone: (code: number) => void): Command {
     .option('--html <file>', 'also write the report as one self-contained HTML page')
     .option('--policy <file>', "a redisctl-mcp policy TOML: its [audit].redact_fields are redacted too (raw streams)")
     .option('--redact-field <name>', 'another field name to redact (repeatable)', collect)
+    .option('--key <file>', 'a chained trail: the chain key (a file only its owner can read), to verify every record')
+    .option('--key-env <name>', 'or: the environment variable holding the chain key')
+    .option('--public-key <file>', 'a chained trail: the Ed25519 public key (PEM), to verify the checkpoint signatures')
     .exitOverride()
     .action(async (inputs: string[], flags: ReportFlags) => {
       const now = Date.now();
@@ -64,8 +71,16 @@ export function reportCommand(onDone: (code: number) => void): Command {
         untilText: flags.until ?? null,
         toolGlobs: flags.tool ?? [],
       };
+      if (flags.key !== undefined && flags.keyEnv !== undefined) throw new ConfigError('--key and --key-env: give one');
+      const chainKeys = {
+        key:
+          flags.key !== undefined || flags.keyEnv !== undefined
+            ? loadSecret(flags.key !== undefined ? { file: flags.key } : { env: flags.keyEnv! }, '--key')
+            : null,
+        publicKey: flags.publicKey !== undefined ? loadPublicKey(flags.publicKey, '--public-key') : null,
+      };
       const redactFields = [...(flags.redactField ?? []), ...(flags.policy ? readPolicyRedactFields(flags.policy) : [])];
-      const { report, incomplete } = await buildReport({ inputs, filters, redactFields, stdin: process.stdin, progress: process.stderr });
+      const { report, incomplete } = await buildReport({ inputs, filters, redactFields, stdin: process.stdin, progress: process.stderr, chainKeys });
       if (flags.html !== undefined) writeFileSync(flags.html, renderHtml(report), { mode: 0o600 });
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderTerminal(report));
       onDone(incomplete ? 1 : 0);

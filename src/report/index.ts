@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { Redactor } from '../transforms/redact';
 import { loadAuditValidator, Selector } from '../transforms/select';
 import { Aggregator, type Filters } from './aggregate';
-import { ChainProbe, chainStatus } from './chain';
+import { ChainProbe, chainStatus, type ChainKeys } from './chain';
 import type { Report } from './model';
 import { Progress, type ProgressStream } from './progress';
 import { readSources } from './read';
@@ -20,6 +20,8 @@ export interface ReportOptions {
   stdin: Readable;
   /** Where the progress bar goes (drawn only when it is a TTY). */
   progress: ProgressStream;
+  /** Keys for verifying a chained trail (either may be null). */
+  chainKeys: ChainKeys;
 }
 
 export interface ReportResult {
@@ -44,5 +46,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   );
   progress.finish();
   const display = (name: string): string => redactor.redactText(name).replace(CONTROL, '\ufffd');
-  return { report: aggregator.finish(inputs, chainStatus(chain), display), incomplete };
+  const paths = options.inputs.filter((p) => p !== '-');
+  const status = await chainStatus(chain, paths, options.chainKeys);
+  return { report: aggregator.finish(inputs, status, display), incomplete };
 }

@@ -19,6 +19,21 @@ function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, Math.max(0, n - 1)) + '…';
 }
 
+/** `text` wrapped at WIDTH on spaces, continuation lines indented by `indent`. */
+function wrap(text: string, indent = '  '): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line === '' ? word : `${line} ${word}`;
+    if (next.length > WIDTH && line !== '' && line !== indent.trimEnd()) {
+      out.push(line);
+      line = indent + word;
+    } else line = next;
+  }
+  out.push(line);
+  return out.map((l) => clip(l, WIDTH));
+}
+
 interface Column {
   title: string;
   width: number;
@@ -82,7 +97,7 @@ export function renderTerminal(report: Report): string {
   if (report.filters.until) filters.push(`until ${report.filters.until}`);
   if (report.filters.tools.length > 0) filters.push(`tool ${report.filters.tools.join(',')}`);
   if (filters.length > 0) out.push(clip(`Filters: ${filters.join('; ')} (${int(inputs.filtered_out)} events left out)`, WIDTH));
-  for (const note of inputs.notes) out.push(clip(`Note: ${note}`, WIDTH));
+  for (const note of inputs.notes) out.push(...wrap(`Note: ${note}`));
   out.push('');
 
   out.push(...pairs('Events:   ', EVENT_KINDS.map((k) => [k, report.by_event[k]]), totals.events));
@@ -194,6 +209,6 @@ export function renderTerminal(report: Report): string {
   }
   out.push('');
   out.push(clip(`Redaction: ${int(report.redaction.masked_values)} masked values in the events; by rule: not available (not recorded)`, WIDTH));
-  out.push(clip(`Chain: ${report.chain.detail}`, WIDTH));
+  out.push(...wrap(`Chain: ${report.chain.detail}`));
   return out.join('\n') + '\n';
 }

@@ -4,6 +4,7 @@
  * rotated and gzipped files in rotation order, from a raw redisctl-mcp stream on stdin, and from
  * a trail the router itself wrote with real rotation. No planted secret in any output.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
@@ -233,6 +234,42 @@ describe('report: a trail audit-router itself wrote, rotated and gzipped', () =>
     const same = await runRouter(['report', base, '--json']);
     expect((JSON.parse(same.stdout) as ReportJson).totals.events).toBe(900);
     expectNoSecret([r.stdout, r.stderr, same.stdout], trail.secrets);
+  });
+});
+
+describe('report: a chained trail (docs/integrity.md)', () => {
+  it('with the key: verified intact; without: says what to pass; a changed record: broken at file:line', async () => {
+    const trail = generateTrail({ seed: 31, events: 400 });
+    const keyFile = join(dir.path, 'chain.key');
+    writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    const base = join(dir.path, 'chained', 'audit.jsonl');
+    const routed = await runRouter(['--file', base, '--chain-key', keyFile], { input: rawStream(trail).text });
+    expect(routed.code, routed.stderr).toBe(0);
+
+    const verified = await runRouter(['report', join(dir.path, 'chained'), '--json', '--key', keyFile]);
+    expect(verified.code, verified.stderr).toBe(0);
+    const report = JSON.parse(verified.stdout) as ReportJson;
+    // The chain's own records are not events: the numbers are the events' alone.
+    expectMatches(report, expectedReport(trail.events));
+    expect(report.chain.status).toBe('intact');
+    expect(report.chain.detail).toContain('HMAC chain');
+
+    const keyless = JSON.parse((await runRouter(['report', base, '--json'])).stdout) as ReportJson;
+    expect(keyless.chain.status).toBe('unavailable');
+    expect(keyless.chain.detail).toContain('--key');
+
+    // Change one event (a read becomes a write) in the middle of the file.
+    const lines = readFileSync(base, 'utf8').split('\n');
+    const at = lines.findIndex((l, i) => i > 100 && l.includes('"tool":"redis_get"'));
+    lines[at] = lines[at]!.replace('"tool":"redis_get"', '"tool":"redis_set"');
+    writeFileSync(base, lines.join('\n'));
+    const broken = await runRouter(['report', join(dir.path, 'chained'), '--key', keyFile]);
+    expect(broken.code, broken.stderr).toBe(0);
+    expect(broken.stdout).toMatch(new RegExp(`Chain: broken at \\S*audit\\.jsonl:${at + 1}: `));
+    const brokenJson = JSON.parse((await runRouter(['report', base, '--json', '--key', keyFile])).stdout) as ReportJson & { chain: { file: string; line: number } };
+    expect(brokenJson.chain.status).toBe('broken');
+    expect(brokenJson.chain.line).toBe(at + 1);
+    expectNoSecret([verified.stdout, broken.stdout, JSON.stringify(brokenJson)], trail.secrets);
   });
 });
 
