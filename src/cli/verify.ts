@@ -52,7 +52,9 @@ export async function verifyMain(paths: string[], flags: VerifyFlags): Promise<n
     bar?.done();
     key?.fill(0);
   }
-  if (report.trails.length === 0) throw new ConfigError(`no chained file in ${paths.join(', ')}`);
+  if (report.trails.length === 0) {
+    throw new ConfigError(`no chained record in ${paths.join(', ')}: is the file sink configured with integrity (docs/integrity.md)?`);
+  }
   process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
   return report.intact ? 0 : 1;
 }

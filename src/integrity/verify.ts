@@ -138,7 +138,7 @@ export async function verifyPaths(paths: string[], options: VerifyOptions): Prom
         break;
       }
     }
-    if (chained || found.length === 1) trails.push(trail);
+    if (chained) trails.push(trail);
     else skipped.push(...trail.files);
   }
   const total = trails.reduce((n, t) => n + t.files.reduce((m, f) => m + statSync(f).size, 0), 0);

@@ -73,7 +73,10 @@ export class ChainWriter {
   private rawWrite: ((b: Buffer) => Promise<unknown>) | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private attached = 0;
-  private openReason: OpenReason;
+  /** The reason of the first `open` record of this run (start or restart). */
+  private readonly firstOpen: OpenReason;
+  /** A rotation happened since the last file was attached: the next one opens with reason `rotation`. */
+  private rotatedSinceAttach = false;
   private prevFile: string | null;
   private needsNewline: boolean;
   private nextCloseReason: CheckpointReason = 'close';
@@ -91,7 +94,7 @@ export class ChainWriter {
     this.intervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.seq = recovered?.seq ?? 0;
     this.chain = recovered?.chain ?? GENESIS;
-    this.openReason = recovered?.restart ? 'restart' : 'start';
+    this.firstOpen = recovered?.restart ? 'restart' : 'start';
     this.prevFile = recovered?.from ?? null;
     this.needsNewline = recovered?.current?.needsNewline ?? false;
     this.file = recovered?.current ?? freshFile(recovered && !recovered.current ? recovered.chain : null);
@@ -129,7 +132,7 @@ export class ChainWriter {
       this.prevFile = basename(rotated);
       this.file = freshFile(this.chain);
       this.needsNewline = false;
-      if (this.attached > 0) this.openReason = 'rotation';
+      this.rotatedSinceAttach = true;
     });
     stream.on('open', () => {
       const fh = (stream as unknown as { file?: ChainedHandle }).file;
@@ -149,9 +152,10 @@ export class ChainWriter {
   }
 
   private attach(fh: ChainedHandle): void {
-    if (this.attached > 0 && this.openReason !== 'rotation') {
+    const reason: OpenReason = this.attached === 0 ? this.firstOpen : this.rotatedSinceAttach ? 'rotation' : 'reopen';
+    this.rotatedSinceAttach = false;
+    if (reason === 'reopen') {
       // Opened again after SIGHUP or a write error: a new (empty) file, or the same one again.
-      this.openReason = 'reopen';
       let size = -1;
       try {
         size = fstatSync(fh.fd).size;
@@ -172,7 +176,6 @@ export class ChainWriter {
     const close = fh.close.bind(fh);
     this.handle = fh;
     this.rawWrite = write;
-    const reason = this.openReason;
     this.enqueue(() => this.writeOpen(write, reason)).catch(() => {});
     fh.write = (buffer: Buffer) => this.enqueue(() => this.writeBatch(write, buffer));
     fh.close = () =>
@@ -359,7 +362,8 @@ interface Scan {
  */
 async function scan(path: string, key: Buffer): Promise<Scan> {
   let last: { seq: number; chain: Buffer } | null = null;
-  let lastLinkOk = true;
+  /** The last record's body and the chain value it must follow: checked once, at the end. */
+  let lastLink: { prev: Buffer; body: Buffer } | null = null;
   let clean = false;
   let firstSeq: number | null = null;
   let events = 0;
@@ -383,12 +387,14 @@ async function scan(path: string, key: Buffer): Promise<Scan> {
         }
       }
       if (firstSeq === null) firstSeq = record.seq;
-      lastLinkOk = prev === null || chainValue(key, prev, record.body).equals(record.chain);
+      lastLink = prev === null ? null : { prev, body: Buffer.from(record.body) };
       last = { seq: record.seq, chain: Buffer.from(record.chain) };
     },
   });
   // A last record that does not verify against the one before it: continue, but not as a clean restart.
-  if (!lastLinkOk) clean = false;
+  const end = last as { seq: number; chain: Buffer } | null;
+  const link = lastLink as { prev: Buffer; body: Buffer } | null;
+  if (end && link && !chainValue(key, link.prev, link.body).equals(end.chain)) clean = false;
   return {
     last,
     clean,

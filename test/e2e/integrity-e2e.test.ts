@@ -4,7 +4,7 @@
  * then, each on a fresh copy, every attack of issue 12 is detected and located (file, line,
  * sequence number); key material never appears in any output.
  */
-import { chmodSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../scripts/generate-stream.js';
@@ -142,6 +142,29 @@ describe('a chained file sink', () => {
     expect(finished(r)['audit']).toBe(3);
     expect((await verify(trailDir)).code).toBe(0);
   });
+  it('continues across SIGHUP after an external rename (logrotate): both files verify as one trail', async () => {
+    const trailDir = join(dir.path, 'hup');
+    const path = join(trailDir, NAME);
+    const moved = join(trailDir, 'audit.jsonl.1');
+    const child = start(['--file', path, '--chain-key', keys.chainKeyFile]);
+    const done = collect(child);
+    const lines = auditLines(200, 47);
+    child.stdin!.write(lines.slice(0, 100).join('\n') + '\n');
+    await waitFor(() => existsSync(path) && readLinesOf(path).length >= 101, 'the first 100 events');
+    renameSync(path, moved);
+    child.kill('SIGHUP');
+    await waitFor(() => existsSync(path), 'the reopened file');
+    child.stdin!.end(lines.slice(100).join('\n') + '\n');
+    const r = keep(await done);
+    expect(r.code).toBe(0);
+    const v = keep(await runRouter(['verify', path, moved, '--key', keys.chainKeyFile, '--json']));
+    expect(v.code, v.stdout).toBe(0);
+    const trail = (JSON.parse(v.stdout) as Report).trails[0]!;
+    expect(trail.events).toBe(200);
+    expect(trail.files.map((f) => f.file)).toEqual([moved, path]);
+    expect(trail.findings).toContainEqual(expect.objectContaining({ kind: 'restart', file: path, line: 1 }));
+  });
+
   it('records a crash: the next run continues the chain and says the stop was unclean', async () => {
     const trailDir = join(dir.path, 'crash');
     const config = chainedConfig(trailDir);
