@@ -165,8 +165,13 @@ export async function verifyTrail(trail: Trail, options: VerifyOptions, onRead?:
   for (let i = 0; i < trail.files.length; i++) {
     const file = trail.files[i]!;
     verifier.beginFile(file, i === trail.files.length - 1);
-    const summary = await readLines(file, verifier, onRead);
-    verifier.endFile(summary.bytes, summary.lines);
+    try {
+      const summary = await readLines(file, verifier, onRead);
+      verifier.endFile(summary.bytes, summary.lines);
+    } catch (err) {
+      // A damaged .gz (or one being written by a rotation right now): say so, go on with the next file.
+      verifier.unreadable((err as NodeJS.ErrnoException).code ?? (err as Error).name);
+    }
   }
   return verifier.finish();
 }
@@ -264,6 +269,18 @@ class TrailVerifier {
     report.lines = lines;
     this.files.push(report);
     this.reorderRun = null;
+  }
+
+  /** The current file could not be read to its end (bad gzip data, an I/O error). */
+  unreadable(code: string): void {
+    const file = this.file.file;
+    this.add({
+      severity: 'error',
+      kind: 'truncated',
+      file,
+      message: `${basename(file)} cannot be read to its end (${code}): ${file.endsWith('.gz') ? 'its gzip data is damaged or cut off' : 'a read error'}; the records after what was read are not checked`,
+    });
+    this.endFile(0, this.file.records);
   }
 
   /** LineVisitor: one line of the current file. */

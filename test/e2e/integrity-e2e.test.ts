@@ -345,6 +345,16 @@ describe('verify detects and locates', () => {
     expect(errors).toEqual([expect.objectContaining({ kind: 'bad_signature', file: at.file, line: at.line, seq: at.seq })]);
   });
 
+  it('a rotated .gz cut short: reported, the other files still checked', async () => {
+    let at = '';
+    const { code, errors } = await attacked((files) => {
+      at = files[1]!;
+      truncateSync(at, statSync(at).size - 100);
+    });
+    expect(code).toBe(1);
+    expect(errors).toContainEqual(expect.objectContaining({ kind: 'truncated', file: at }));
+  });
+
   it('with the public key alone: an edited record, between two checkpoints', async () => {
     let file = '';
     const { code, errors } = await attacked(
