@@ -553,7 +553,17 @@ class TrailVerifier {
     const prevName = open.prev_file ?? '(unnamed)';
     const declared = Buffer.from(open.prev_chain, 'hex');
     if (open.prev_seq === last.seq && declared.equals(last.chain)) return;
-    if (open.prev_seq > last.seq && record.seq > last.seq) {
+    if (open.prev_seq > last.seq && record.seq > last.seq && open.prev_file === basename(last.file)) {
+      this.add({
+        severity: 'error',
+        kind: 'truncated',
+        file: last.file,
+        line: last.line,
+        seq: last.seq + 1,
+        seqEnd: open.prev_seq,
+        message: `the end of ${basename(last.file)} was cut off after line ${last.line} (seq ${last.seq}): ${name} continues from it at seq ${open.prev_seq}; seq ${last.seq + 1}–${open.prev_seq} are missing`,
+      });
+    } else if (open.prev_seq > last.seq && record.seq > last.seq) {
       this.add({
         severity: 'error',
         kind: 'file_missing',

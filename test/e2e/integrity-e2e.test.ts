@@ -345,6 +345,19 @@ describe('verify detects and locates', () => {
     expect(errors).toEqual([expect.objectContaining({ kind: 'bad_signature', file: at.file, line: at.line, seq: at.seq })]);
   });
 
+  it('the last records of a rotated file cut off', async () => {
+    let at = { file: '', line: 0, seq: 0 };
+    const { code, errors } = await attacked((files) => {
+      const file = files[1]!;
+      const lines = readLinesOf(file).slice(0, -4);
+      writeLinesOf(file, lines);
+      at = { file, line: lines.length, seq: parseLine(lines.at(-1)!).seq + 1 };
+    });
+    expect(code).toBe(1);
+    expect(errors).toContainEqual(expect.objectContaining({ kind: 'truncated', file: at.file, line: at.line, seq: at.seq, seqEnd: at.seq + 3 }));
+    expect(errors.some((e) => e.kind === 'file_missing')).toBe(false);
+  });
+
   it('a rotated .gz cut short: reported, the other files still checked', async () => {
     let at = '';
     const { code, errors } = await attacked((files) => {
@@ -383,6 +396,20 @@ describe('keys', () => {
     expect(r.stderr).toContain('chmod 600');
     const v = keep(await runRouter(['verify', pristine, '--key', loose]));
     expect(v.code).toBe(2);
+  });
+
+  it('the chain key can come from an environment variable', async () => {
+    const trailDir = join(dir.path, 'env');
+    const config = join(dir.path, 'env.toml');
+    writeFileSync(config, `[sinks.a]\ntype = "file"\npath = ${JSON.stringify(join(trailDir, NAME))}\nintegrity = { key_env = "AR_TEST_CHAIN_KEY" }\n`);
+    const env = { AR_TEST_CHAIN_KEY: keys.chainKey };
+    const r = keep(await runRouter(['-c', config], { input: auditLines(10, 48).join('\n') + '\n', env }));
+    expect(r.code, r.stderr).toBe(0);
+    const v = keep(await runRouter(['verify', trailDir, '--key-env', 'AR_TEST_CHAIN_KEY'], { env }));
+    expect(v.code, v.stdout).toBe(0);
+    const unset = keep(await runRouter(['-c', config], { input: '' }));
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('AR_TEST_CHAIN_KEY');
   });
 
   it('verify without a key is a usage error', async () => {
