@@ -142,6 +142,26 @@ describe('a chained file sink', () => {
     expect(finished(r)['audit']).toBe(3);
     expect((await verify(trailDir)).code).toBe(0);
   });
+  it('rotates by interval while idle: every file opened and closed in the chain', async () => {
+    const trailDir = join(dir.path, 'interval');
+    const config = join(dir.path, 'interval.toml');
+    writeFileSync(
+      config,
+      `[sinks.a]\ntype = "file"\npath = ${JSON.stringify(join(trailDir, NAME))}\ninterval = "1s"\nmax_files = 0\n` +
+        `integrity = { key_file = ${JSON.stringify(keys.chainKeyFile)}, checkpoint_interval = "300ms" }\n`,
+    );
+    const child = start(['-c', config]);
+    const done = collect(child);
+    child.stdin!.write(auditLines(5, 49).join('\n') + '\n');
+    await waitFor(() => existsSync(trailDir) && trailFiles(trailDir, NAME).length >= 3, 'two interval rotations');
+    child.stdin!.end(auditLines(5, 50).join('\n') + '\n');
+    const r = keep(await done);
+    expect(r.code).toBe(0);
+    const { code, report } = await verify(trailDir, ['--key', keys.chainKeyFile]);
+    expect(code, JSON.stringify(report.trails[0]?.findings)).toBe(0);
+    expect(report.trails[0]!.events).toBe(10);
+  });
+
   it('continues across SIGHUP after an external rename (logrotate): both files verify as one trail', async () => {
     const trailDir = join(dir.path, 'hup');
     const path = join(trailDir, NAME);
