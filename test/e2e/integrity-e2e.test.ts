@@ -162,6 +162,23 @@ describe('a chained file sink', () => {
     expect(report.trails[0]!.events).toBe(10);
   });
 
+  it('retention removes the oldest files: the rest verifies, starting where it starts', async () => {
+    const trailDir = join(dir.path, 'retention');
+    const config = join(dir.path, 'retention.toml');
+    writeFileSync(
+      config,
+      `[sinks.a]\ntype = "file"\npath = ${JSON.stringify(join(trailDir, NAME))}\nsize = "16K"\nmax_files = 2\n` +
+        `integrity = { key_file = ${JSON.stringify(keys.chainKeyFile)} }\n`,
+    );
+    const r = keep(await runRouter(['-c', config], { input: auditLines(900, 51).join('\n') + '\n' }));
+    expect(r.code).toBe(0);
+    const { code, report } = await verify(trailDir, ['--key', keys.chainKeyFile]);
+    expect(code).toBe(0);
+    const trail = report.trails[0]!;
+    expect(trail.files).toHaveLength(3);
+    expect(trail.findings).toEqual([expect.objectContaining({ severity: 'info', kind: 'trail_start', line: 1 })]);
+  });
+
   it('continues across SIGHUP after an external rename (logrotate): both files verify as one trail', async () => {
     const trailDir = join(dir.path, 'hup');
     const path = join(trailDir, NAME);
