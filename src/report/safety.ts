@@ -11,8 +11,9 @@
  * of the three lists is "unknown" (a newer or older server, or not redisctl-mcp): the report
  * shows those separately, so a reviewer sees them. docs/report.md has the tables.
  *
- * `redis_command` is destructive by annotation; upstream classifies each raw command at call
- * time, which the audit event does not record, so the report counts it as destructive.
+ * `redis_command` is destructive by annotation; upstream also classifies each raw command at call
+ * time (command_safety.rs), but the audit event keeps only the command name with its operands
+ * (subcommands too) redacted, so the report cannot repeat that and counts it as destructive.
  */
 
 export type ToolSafety = 'read-only' | 'write' | 'destructive' | 'unknown';
