@@ -40,6 +40,23 @@ export function toolMatcher(globs: readonly string[]): ((name: string) => boolea
   return (name) => res.some((re) => re.test(name));
 }
 
+/**
+ * Writes to stdout and resolves once the text is handed to the kernel: a pipe is asynchronous,
+ * and the process exits right after the command (a large --json would be cut at 64 KiB when
+ * the reader is slower than us). A reader that went away (`| head`) is not an error.
+ */
+function writeOut(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error | null): void => {
+      if (err && (err as NodeJS.ErrnoException).code !== 'EPIPE') reject(err);
+      else resolve();
+    };
+    // EPIPE also comes as an 'error' event; it stays handled until exit.
+    process.stdout.on('error', done);
+    process.stdout.write(text, done);
+  });
+}
+
 export function reportCommand(onDone: (code: number) => void): Command {
   return new Command('report')
     .description(
@@ -82,7 +99,7 @@ export function reportCommand(onDone: (code: number) => void): Command {
       const redactFields = [...(flags.redactField ?? []), ...(flags.policy ? readPolicyRedactFields(flags.policy) : [])];
       const { report, incomplete } = await buildReport({ inputs, filters, redactFields, stdin: process.stdin, progress: process.stderr, chainKeys });
       if (flags.html !== undefined) writeFileSync(flags.html, renderHtml(report), { mode: 0o600 });
-      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderTerminal(report));
+      await writeOut(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderTerminal(report));
       onDone(incomplete ? 1 : 0);
     });
 }

@@ -23,6 +23,16 @@ import { SAFETY_SOURCE, toolSafety, type ToolSafety } from './safety';
 import { DurationStats } from './sketch';
 import { formatMinute, formatUs, TimestampParser, US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from './time';
 
+/**
+ * Bounds that keep memory flat on hostile input (a stream inventing a tool name per event):
+ * names past these are counted together under OTHER, and minutes past MAX_MINUTES are left out
+ * of the timeline and the busiest minutes; the report notes either. redisctl-mcp has ~375 tools.
+ */
+export const MAX_TOOLS = 10_000;
+export const MAX_NAMES = 1_000;
+export const MAX_MINUTES = 1_000_000;
+export const OTHER = '(other)';
+
 /** How many busiest minutes are listed. */
 export const BUSIEST_MINUTES = 10;
 /** Spans up to this long get a per-minute timeline; up to TIMELINE_HOURLY_MAX per-hour; longer per-day. */
@@ -105,6 +115,7 @@ export class Aggregator {
   private filtered = 0;
   private masked = 0;
   private badTimestamps = 0;
+  private minutesDropped = 0;
 
   constructor(private readonly filters: Filters) {}
 
@@ -132,16 +143,24 @@ export class Aggregator {
     this.events++;
     this.masked += markers;
     this.byEvent[k]!++;
-    this.byToolset.set(toolset, (this.byToolset.get(toolset) ?? 0) + 1);
-    this.byResult.set(result, (this.byResult.get(result) ?? 0) + 1);
+    bump(this.byToolset, toolset, MAX_NAMES);
+    bump(this.byResult, result, MAX_NAMES);
 
     let stats = this.tools.get(tool);
     if (stats === undefined) {
-      stats = new ToolStats(tool);
-      this.tools.set(tool, stats);
+      if (this.tools.size >= MAX_TOOLS) {
+        stats = this.tools.get(OTHER);
+        if (stats === undefined) {
+          stats = new ToolStats(OTHER);
+          this.tools.set(OTHER, stats);
+        }
+      } else {
+        stats = new ToolStats(tool);
+        this.tools.set(tool, stats);
+      }
     }
     stats.calls++;
-    stats.toolsets.set(toolset, (stats.toolsets.get(toolset) ?? 0) + 1);
+    bump(stats.toolsets, toolset, 8);
     if (k === 0) stats.invocations++;
     else if (k === 1) stats.denied++;
     else stats.errors++;
@@ -158,6 +177,10 @@ export class Aggregator {
     const minute = Math.floor(us / US_PER_MINUTE);
     let counts = this.minutes.get(minute);
     if (counts === undefined) {
+      if (this.minutes.size >= MAX_MINUTES) {
+        this.minutesDropped++;
+        return true;
+      }
       counts = [0, 0, 0, 0];
       this.minutes.set(minute, counts);
     }
@@ -176,6 +199,15 @@ export class Aggregator {
    */
   finish(inputs: Omit<InputSummary, 'filtered_out'>, chain: ChainStatus, display: (name: string) => string): Report {
     const notes = [...inputs.notes];
+    if (this.tools.has(OTHER)) {
+      notes.push(`more than ${MAX_TOOLS} distinct tool names: the rest are counted together as "${OTHER}"`);
+    }
+    if (this.byToolset.has(OTHER) || this.byResult.has(OTHER)) {
+      notes.push(`more than ${MAX_NAMES} distinct toolsets or results: the rest are counted together as "${OTHER}"`);
+    }
+    if (this.minutesDropped > 0) {
+      notes.push(`${this.minutesDropped} events fall in minutes past the first ${MAX_MINUTES} distinct ones: left out of the timeline and busiest minutes`);
+    }
     if (this.badTimestamps > 0) {
       notes.push(`${this.badTimestamps} events have a timestamp that is not a real date: counted, left out of the timeline`);
     }
@@ -315,6 +347,14 @@ export class Aggregator {
     }
     return { interval, buckets };
   }
+}
+
+/** counts[name]++, with names past `limit` distinct counted under OTHER. */
+function bump(counts: Map<string, number>, name: string, limit: number): void {
+  const n = counts.get(name);
+  if (n !== undefined) counts.set(name, n + 1);
+  else if (counts.size < limit) counts.set(name, 1);
+  else counts.set(OTHER, (counts.get(OTHER) ?? 0) + 1);
 }
 
 function sortedCounts(counts: Map<string, number>, display: (name: string) => string): Record<string, number> {

@@ -4,12 +4,13 @@
  * rotated and gzipped files in rotation order, from a raw redisctl-mcp stream on stdin, and from
  * a trail the router itself wrote with real rotation. No planted secret in any output.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runRouter, tempDir } from '../support/cli';
+import { BIN, runRouter, tempDir } from '../support/cli';
 import { expectedReport, generateTrail, rawStream, TRAIL_TOOLS, writeTrail, type Expected, type ReportJson, type TrailEvent } from '../support/audit-trail';
 
 const dir = tempDir('audit-router-report-');
@@ -234,6 +235,29 @@ describe('report: a trail audit-router itself wrote, rotated and gzipped', () =>
     const same = await runRouter(['report', base, '--json']);
     expect((JSON.parse(same.stdout) as ReportJson).totals.events).toBe(900);
     expectNoSecret([r.stdout, r.stderr, same.stdout], trail.secrets);
+  });
+});
+
+describe('report: hostile input and slow readers', () => {
+  it('a stream inventing names: past 10 000 tools (1 000 toolsets) they count as "(other)"; a slow pipe gets all the JSON', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 10_500; i++) {
+      const ts = new Date(Date.UTC(2026, 2, 5) + i * 1000).toISOString();
+      lines.push(JSON.stringify({ timestamp: ts, level: 'INFO', fields: { event: 'tool_invocation', tool: `t${i}`, toolset: `ts${i % 1200}`, result: 'success', duration_ms: i }, target: 'audit' }));
+    }
+    const file = join(dir.path, 'hostile.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const out = join(dir.path, 'hostile.json');
+    // The reader starts late: stdout must still deliver every byte before the process exits.
+    execFileSync('sh', ['-c', `"${process.execPath}" "${BIN}" report "${file}" --json | (sleep 1; cat > "${out}")`]);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as ReportJson;
+    expect(report.totals.events).toBe(10_500);
+    expect(report.tools).toHaveLength(10_001);
+    expect(report.tools[0]).toMatchObject({ tool: '(other)', calls: 500 });
+    expect(Object.keys(report.by_toolset)).toHaveLength(1001);
+    // ts0..ts999 are the first 1 000 seen; every event of ts1000..ts1199 counts as "(other)".
+    expect(report.by_toolset['(other)']).toBe(Array.from({ length: 10_500 }, (_, i) => i % 1200).filter((t) => t >= 1000).length);
+    expect(report.inputs.notes.join(' ')).toContain('more than 10000 distinct tool names');
   });
 });
 
