@@ -35,6 +35,12 @@ export interface SinkCounters {
   dropped: number;
   /** Delivery attempts repeated after a retryable error. */
   retried: number;
+  /**
+   * Events the receiver said it rejected after taking the request (OTLP partial success). Their
+   * whole batch is in `deadLettered`: the receiver does not say which ones it refused. Optional
+   * so that plugins written before it still type-check.
+   */
+  rejected?: number;
   /** Bytes waiting in memory or in a disk buffer. */
   bufferedBytes: number;
   /** Events kept in a disk buffer at close, to be delivered on the next start. */
@@ -51,6 +57,7 @@ export function newCounters(): SinkCounters {
     failed: 0,
     dropped: 0,
     retried: 0,
+    rejected: 0,
     bufferedBytes: 0,
     buffered: 0,
     lastError: null,

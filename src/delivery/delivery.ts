@@ -15,6 +15,17 @@ import type { DeliveryConfig } from './options';
 import { type Entry, MemoryStore, type Store } from './store';
 import { untilDeadline, Waiters } from './waiters';
 
+/**
+ * What a receiver said when it took a request but refused part of it (OTLP partial success):
+ * `rejected` of the batch's events were not kept. The receiver does not say which, so the whole
+ * batch goes to the dead letter with `detail` (the events it did keep are then duplicates there,
+ * never losses), `rejected` is added to the sink's `rejected` counter, and the batch is not retried.
+ */
+export interface DeliveryOutcome {
+  readonly rejected: number;
+  readonly detail: string;
+}
+
 /** What a network sink supplies: how to send one batch. */
 export interface Transport {
   /** Largest event (in `size` units) the receiver takes; larger ones are dead-lettered as event_too_large. */
@@ -22,10 +33,11 @@ export interface Transport {
   /** Size of the event in a request, for `batch.max_bytes` and `maxEventBytes`. */
   size(event: SinkEvent): number;
   /**
-   * Sends one batch; resolves once the receiver acknowledged all of it. Rejects with a
-   * DeliveryError (other errors count as network errors). Must stop when `signal` aborts.
+   * Sends one batch; resolves once the receiver acknowledged all of it, or with a
+   * DeliveryOutcome when it acknowledged the request but rejected some of the events. Rejects
+   * with a DeliveryError (other errors count as network errors). Must stop when `signal` aborts.
    */
-  send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<void>;
+  send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<void | DeliveryOutcome | undefined>;
   /** Releases connections; must be done by `deadline` (ms since the epoch). */
   close(deadline: number): Promise<void>;
 }
@@ -245,7 +257,11 @@ class DeliveryPipeline implements DeliverySink {
       }
       let failure: DeliveryError;
       try {
-        await this.attempt(events);
+        const outcome = await this.attempt(events);
+        if (outcome && outcome.rejected > 0) {
+          await this.partlyRejected(entries, outcome);
+          return true;
+        }
         this.succeeded(entries, events.length);
         return true;
       } catch (error) {
@@ -318,19 +334,19 @@ class DeliveryPipeline implements DeliverySink {
   }
 
   /** One attempt, bounded by the attempt timeout and the close deadline whatever the transport does. */
-  private async attempt(events: readonly SinkEvent[]): Promise<void> {
+  private async attempt(events: readonly SinkEvent[]): Promise<DeliveryOutcome | undefined> {
     const controller = new AbortController();
     this.inFlight = controller;
     const timeoutMs = this.config.attemptTimeoutMs;
     const timer = setTimeout(() => controller.abort(timeoutError(timeoutMs)), timeoutMs);
     try {
-      await new Promise<void>((resolve, reject) => {
+      return await new Promise<DeliveryOutcome | undefined>((resolve, reject) => {
         const onAbort = (): void => reject(controller.signal.reason);
         controller.signal.addEventListener('abort', onAbort, { once: true });
         this.transport.send(events, controller.signal).then(
-          () => {
+          (outcome) => {
             controller.signal.removeEventListener('abort', onAbort);
-            resolve();
+            resolve(outcome ?? undefined);
           },
           (error: unknown) => {
             controller.signal.removeEventListener('abort', onAbort);
@@ -346,12 +362,30 @@ class DeliveryPipeline implements DeliverySink {
 
   private succeeded(entries: Entry[], delivered: number): void {
     this.ack(entries, delivered);
+    this.succeededAttempt();
+  }
+
+  private succeededAttempt(): void {
     if (this.failedAttempts > 0 || this.authRetryAt > 0) {
       this.context.logger.info('delivery resumed', { sink: this.name, failed_attempts: this.failedAttempts });
     }
     this.failedAttempts = 0;
     this.authRetryAt = 0;
     this.healthy = true;
+  }
+
+  /** The receiver took the request but rejected part of it: the batch to the dead letter, not retried. */
+  private async partlyRejected(entries: Entry[], outcome: DeliveryOutcome): Promise<void> {
+    this.counters.rejected = (this.counters.rejected ?? 0) + outcome.rejected;
+    this.context.logger.error('receiver rejected part of a batch; dead-lettering the batch', {
+      sink: this.name,
+      rejected: outcome.rejected,
+      events: entries.length,
+      detail: outcome.detail,
+    });
+    // The receiver answered: the connection is healthy, whatever it thought of the content.
+    this.succeededAttempt();
+    await this.giveUp(entries, 'undeliverable', outcome.detail);
   }
 
   private ack(entries: Entry[], delivered: number): void {

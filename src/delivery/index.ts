@@ -1,6 +1,6 @@
 /** The delivery layer shared by network sinks: a sink supplies a Transport, this does the rest. */
 export { createDeliverySink } from './delivery';
-export type { DeliverySink, DeliverySinkParams, Transport } from './delivery';
+export type { DeliveryOutcome, DeliverySink, DeliverySinkParams, Transport } from './delivery';
 export { DeliveryError, httpStatusError, retryAfterFromHeaders, timeoutError, toDeliveryError, errorCode } from './errors';
 export type { FailureKind, HeaderLookup } from './errors';
 export { parseDeliveryOptions, DELIVERY_KEYS } from './options';

@@ -1,0 +1,91 @@
+/**
+ * The otlp sink: audit events as OpenTelemetry LogRecords over OTLP/HTTP (protobuf by default,
+ * JSON on request) to an OpenTelemetry Collector or any OTLP endpoint, through the shared delivery
+ * layer (queue, batches, retries, disk buffer). Attributes follow the MCP semantic conventions
+ * (mapping.ts, README.md); endpoint, headers, TLS files, protocol, compression and timeout come from
+ * the config or the standard OTEL_EXPORTER_OTLP_* variables (settings.ts).
+ *
+ * The wire format is written by the official @opentelemetry/otlp-transformer serializers, required
+ * here in the factory only, and only the encoding configured: the logs serializer alone is ~60
+ * modules and ~8 MB of RSS, which configs without an otlp sink never pay (docs/performance.md).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDeliverySink, parseDeliveryOptions } from '../../src/delivery';
+import { PACKAGE_ROOT } from '../../src/paths';
+import type { SinkFactory } from '../../src/sink';
+import { parseOtlpOptions, type OtlpProtocol } from './settings';
+import { type LogsSerializer, OtlpHttpTransport, type OtlpWire } from './transport';
+
+/** The transformer's modules this sink uses (its package root would load traces and metrics too). */
+const TRANSFORMER = '@opentelemetry/otlp-transformer/build/src';
+
+interface ProtobufReaderClass {
+  new (buf: Uint8Array): {
+    isAtEnd(): boolean;
+    readTag(): { fieldNumber: number; wireType: number };
+    readString(): string;
+    skip(wireType: number): void;
+  };
+}
+
+/** Loads the serializer of `protocol` and the protobuf reader, once each. */
+export function loadWire(protocol: OtlpProtocol): OtlpWire {
+  const serializer =
+    protocol === 'http/json'
+      ? (require(`${TRANSFORMER}/logs/json`) as { JsonLogsSerializer: LogsSerializer }).JsonLogsSerializer
+      : (require(`${TRANSFORMER}/logs/protobuf`) as { ProtobufLogsSerializer: LogsSerializer }).ProtobufLogsSerializer;
+  const { ProtobufReader } = require(`${TRANSFORMER}/common/protobuf/protobuf-reader`) as { ProtobufReader: ProtobufReaderClass };
+  return {
+    serializer,
+    statusMessage(bytes) {
+      // google.rpc.Status: code = 1, message = 2, details = 3.
+      try {
+        const reader = new ProtobufReader(bytes);
+        while (!reader.isAtEnd()) {
+          const { fieldNumber, wireType } = reader.readTag();
+          if (fieldNumber === 2 && wireType === 2) return reader.readString();
+          reader.skip(wireType);
+        }
+      } catch {
+        // Not a Status: no message.
+      }
+      return null;
+    },
+  };
+}
+
+let version: string | undefined;
+function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
+}
+
+export const createSink: SinkFactory = (options, context) => {
+  const settings = parseOtlpOptions(options, context);
+  const config = parseDeliveryOptions(options, context.name, context.baseDir, {
+    // The OpenTelemetry SDK's batch processor exports 512 records at a time.
+    batchMaxEvents: 512,
+    // ~1 MB keeps serialising and compressing one request to a few ms of the event loop.
+    batchMaxBytes: 1_000_000,
+    // The Collector's otlp receiver takes 20 MiB a request by default.
+    batchMaxBytesLimit: 16 * 1024 * 1024,
+    attemptTimeoutMs: settings.timeoutMs,
+  });
+  const transport = new OtlpHttpTransport(
+    settings,
+    loadWire(settings.protocol),
+    (message) => context.logger.warn(message, { sink: context.name }),
+    packageVersion(),
+  );
+  context.logger.debug('otlp sink ready', {
+    sink: context.name,
+    // Origin and path only: a query string may carry a token.
+    url: `${settings.url.origin}${settings.url.pathname}`,
+    url_from: settings.urlSource,
+    protocol: settings.protocol,
+    compression: settings.compression,
+    headers: Object.keys(settings.headers).join(','),
+  });
+  return createDeliverySink({ type: 'otlp', config, transport, context });
+};
