@@ -8,7 +8,7 @@
  * - the line writer for sinks that write JSON lines to a stream (file, stdout)
  * - the delivery layer for network sinks: a Transport in, a Sink with queue, batches, retries,
  *   disk buffer and bounded shutdown out
- * - typed errors, size/duration units, the logger type, JSON types
+ * - typed errors, size/duration units, the logger type, JSON types, audit-router's version
  * - the tamper-evident chain a file-writing sink seals its lines with (docs/integrity.md)
  */
 export type * from './api/sink';
@@ -20,6 +20,7 @@ export * from './delivery/index';
 export { Waiters, untilDeadline } from './delivery/waiters';
 export { ConfigError, SinkError } from './util/errors';
 export { parseBytes, parseDuration } from './util/units';
+export { auditRouterVersion } from './util/version';
 export { isJsonObject } from './util/json';
 export type { JsonObject, JsonPrimitive, JsonValue } from './util/json';
 export type { Logger, LogFields, Level } from './util/log';

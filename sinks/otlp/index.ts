@@ -9,11 +9,8 @@
  * here in the factory only, and only the encoding configured: the logs serializer alone is ~60
  * modules and ~8 MB of RSS, which configs without an otlp sink never pay (docs/performance.md).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createDeliverySink, parseDeliveryOptions } from '../../src/delivery';
-import { PACKAGE_ROOT } from '../../src/paths';
-import type { SinkFactory } from '../../src/sink';
+import { auditRouterVersion, createDeliverySink, parseDeliveryOptions, type SinkFactory } from '../../src/sdk';
+import OPTIONS_SCHEMA from './options.schema.json';
 import { parseOtlpOptions, type OtlpProtocol } from './settings';
 import { type LogsSerializer, OtlpHttpTransport, type OtlpWire } from './transport';
 
@@ -55,11 +52,8 @@ export function loadWire(protocol: OtlpProtocol): OtlpWire {
   };
 }
 
-let version: string | undefined;
-function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  return version;
-}
+/** The options schema (validated by the core before anything starts); the delivery keys come from schemas/delivery.schema.json. */
+export const optionsSchema: object = OPTIONS_SCHEMA;
 
 export const createSink: SinkFactory = (options, context) => {
   const settings = parseOtlpOptions(options, context);
@@ -76,7 +70,7 @@ export const createSink: SinkFactory = (options, context) => {
     settings,
     loadWire(settings.protocol),
     (message) => context.logger.warn(message, { sink: context.name }),
-    packageVersion(),
+    auditRouterVersion(),
   );
   context.logger.debug('otlp sink ready', {
     sink: context.name,

@@ -7,8 +7,7 @@
  * The record is shaped as the OpenTelemetry JS SDK's ReadableLogRecord, the input of the official
  * serializers in @opentelemetry/otlp-transformer: those write the wire format, not us.
  */
-import type { JsonObject, JsonValue } from '../../src/json';
-import type { SinkEvent } from '../../src/sink';
+import type { JsonObject, JsonValue, SinkEvent } from '../../src/sdk';
 
 /** An attribute or body value, as the serializers take it (AnyValue). */
 export type AnyValue = string | number | boolean | AnyValue[] | { [key: string]: AnyValue };

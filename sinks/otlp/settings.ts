@@ -8,9 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError } from '../../src/errors';
-import type { SinkContext, SinkOptions } from '../../src/sink';
-import { parseDuration } from '../../src/units';
+import { ConfigError, parseDuration, type SinkContext, type SinkOptions } from '../../src/sdk';
 import type { AnyValue, BodyMode, OtlpResource } from './mapping';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';

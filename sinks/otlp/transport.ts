@@ -19,8 +19,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { DeliveryError, type DeliveryOutcome, errorCode, retryAfterFromHeaders, toDeliveryError, type Transport } from '../../src/delivery';
-import type { SinkEvent } from '../../src/sink';
+import { DeliveryError, type DeliveryOutcome, errorCode, retryAfterFromHeaders, type SinkEvent, toDeliveryError, type Transport } from '../../src/sdk';
 import { hrNow, type MappingSettings, type OtlpLogRecord, toLogRecord } from './mapping';
 import type { OtlpSettings } from './settings';
 
@@ -56,7 +55,6 @@ const TLS_VERIFY_CODES = new Set([
 
 /** Printable, bounded: a receiver's message goes into our logs and the dead letter. */
 function clean(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS)}…` : flat;
 }

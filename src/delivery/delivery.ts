@@ -37,6 +37,7 @@ export interface Transport {
    * DeliveryOutcome when it acknowledged the request but rejected some of the events. Rejects
    * with a DeliveryError (other errors count as network errors). Must stop when `signal` aborts.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most transports have no outcome and return Promise<void>
   send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<void | DeliveryOutcome | undefined>;
   /** Releases connections; must be done by `deadline` (ms since the epoch). */
   close(deadline: number): Promise<void>;

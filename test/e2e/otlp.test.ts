@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generate } from '../../bench/generate.js';
+import { generate } from '../../scripts/generate-stream.js';
 import { collect, finished, runRouter, start, tempDir } from '../support/cli';
 import { makeTestCertificates } from '../support/fluentd-server';
 import { startOtlpReceiver, type OtlpRecord, type OtlpValue } from '../support/otlp-receiver';

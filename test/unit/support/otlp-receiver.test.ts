@@ -9,9 +9,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestCertificates, type TestCertificates } from './support/fluentd-server';
-import { tempDir } from './support/cli';
-import { ResponseType, StatusType, startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver';
+import { makeTestCertificates, type TestCertificates } from '../../support/fluentd-server';
+import { tempDir } from '../../support/cli';
+import { ResponseType, StatusType, startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver';
 
 // ---- a hand-written protobuf encoder (wire types 0, 1, 2) ----
 const varint = (n: bigint | number): Buffer => {

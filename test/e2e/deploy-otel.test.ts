@@ -9,10 +9,10 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { finished, runRouter, tempDir } from './support/cli';
-import { startOtlpReceiver } from './support/otlp-receiver';
+import { finished, runRouter, tempDir } from '../support/cli';
+import { startOtlpReceiver } from '../support/otlp-receiver';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const read = (p: string): string => readFileSync(join(ROOT, p), 'utf8');
 type Obj = Record<string, unknown>;
 const compose = parseYaml(read('docker-compose.yml')) as { services: Record<string, Obj>; volumes: Obj };
@@ -36,6 +36,19 @@ function boundFile(service: Obj, target: string): string {
   }
   throw new Error(`${target} is not bind-mounted`);
 }
+/** The container's /etc/audit-router laid out under the temporary directory, its paths mapped there too. */
+function layOut(): string {
+  const etc = join(dir.path, 'etc');
+  mkdirSync(etc, { recursive: true });
+  mkdirSync(join(dir.path, 'log'), { recursive: true });
+  copyFileSync(boundFile(routerOtel, '/etc/audit-router/mcp-policy.toml'), join(etc, 'mcp-policy.toml'));
+  const config = readFileSync(boundFile(routerOtel, '/etc/audit-router/audit-router-otel.toml'), 'utf8')
+    .replaceAll('/var/lib/audit-router', join(dir.path, 'lib'))
+    .replaceAll('/var/log/audit-router', join(dir.path, 'log'));
+  writeFileSync(join(etc, 'audit-router-otel.toml'), config);
+  return join(etc, 'audit-router-otel.toml');
+}
+
 const volumeTargets = (service: Obj): string[] =>
   ((service['volumes'] ?? []) as string[]).map((v) => v.split(':')).filter(([s]) => !s!.startsWith('.')).map(([, t]) => t!);
 
@@ -76,23 +89,16 @@ describe('docker-compose.yml, profile otel', () => {
     const toml = readFileSync(host, 'utf8');
     expect(toml).toMatch(/type = "otlp"/);
     expect(toml).not.toMatch(/^endpoint\s*=/m); // the standard variable decides, as in any OTel deployment
-    const r = await runRouter(['check-config', '-c', host], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: String(endpoint) } });
+    const r = await runRouter(['check-config', '-c', layOut()], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: String(endpoint) } });
     expect(r.code, r.stderr).toBe(0);
   });
 
   it('rehearsed without Docker: the bundled stream reaches the stand-in Collector, every audit event, nothing dead-lettered', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const etc = join(dir.path, 'etc');
-      mkdirSync(etc, { recursive: true });
-      copyFileSync(boundFile(routerOtel, '/etc/audit-router/mcp-policy.toml'), join(etc, 'mcp-policy.toml'));
-      const config = readFileSync(boundFile(routerOtel, '/etc/audit-router/audit-router-otel.toml'), 'utf8')
-        .replaceAll('/var/lib/audit-router', join(dir.path, 'lib'))
-        .replaceAll('/var/log/audit-router', join(dir.path, 'log'));
-      writeFileSync(join(etc, 'audit-router-otel.toml'), config);
-      mkdirSync(join(dir.path, 'log'), { recursive: true });
+      const config = layOut();
       const input = readFileSync(boundFile(routerOtel, '/examples/redisctl-mcp-stderr.log'));
-      const r = await runRouter(['-c', join(etc, 'audit-router-otel.toml')], { input, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } });
+      const r = await runRouter(['-c', config], { input, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } });
       expect(r.code, r.stderr).toBe(0);
       const f = finished(r);
       expect(f['audit']).toBeGreaterThan(0);

@@ -5,16 +5,16 @@
  * the OTLP/HTTP spec, and partial success in the delivery layer.
  */
 import { describe, expect, it } from 'vitest';
-import { createDeliverySink, parseDeliveryOptions, type Transport } from '../src/delivery';
-import { ConfigError } from '../src/errors';
-import type { SinkEvent } from '../src/sink';
-import { silentLogger } from '../src/log';
-import { argumentsValue, attributesOf, parseTimestamp, toLogRecord } from '../sinks/otlp/mapping';
-import { logsUrlFromBase, parseHeaderList, parseOtlpOptions } from '../sinks/otlp/settings';
-import { errorMessageOf, otlpStatusError } from '../sinks/otlp/transport';
-import { loadWire } from '../sinks/otlp/index';
-import { CollectingDeadLetter } from './support/dead-letter';
-import { decodeRequest, encodeStatus } from './support/otlp-receiver';
+import { createDeliverySink, parseDeliveryOptions, type Transport } from '../../../src/delivery';
+import { ConfigError } from '../../../src/util/errors';
+import type { SinkEvent } from '../../../src/api/sink';
+import { silentLogger } from '../../../src/util/log';
+import { argumentsValue, attributesOf, parseTimestamp, toLogRecord } from '../../../sinks/otlp/mapping';
+import { logsUrlFromBase, parseHeaderList, parseOtlpOptions } from '../../../sinks/otlp/settings';
+import { errorMessageOf, otlpStatusError } from '../../../sinks/otlp/transport';
+import { loadWire } from '../../../sinks/otlp/index';
+import { CollectingDeadLetter } from '../../support/dead-letter';
+import { decodeRequest, encodeStatus } from '../../support/otlp-receiver';
 
 const ctx = { name: 'otel', baseDir: '/tmp' };
 const parse = (options: Record<string, unknown>, env: Record<string, string> = {}) => parseOtlpOptions(options, ctx, env);
