@@ -209,11 +209,40 @@ function envResourceAttributes(env: Env): Record<string, string> {
   return out;
 }
 
+/** Kubernetes metadata (the `[kubernetes]` values of the downward API) as it may reach a sink. */
+export interface KubernetesMetadata {
+  readonly namespace?: string;
+  readonly pod?: string;
+  readonly pod_uid?: string;
+  readonly node?: string;
+  readonly container?: string;
+}
+
+/** The k8s.* resource attributes of the resource semantic conventions, for what is set. */
+export function kubernetesResource(meta: unknown): Record<string, string> {
+  if (typeof meta !== 'object' || meta === null) return {};
+  const m = meta as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  const names: [keyof KubernetesMetadata, string][] = [
+    ['namespace', 'k8s.namespace.name'],
+    ['pod', 'k8s.pod.name'],
+    ['pod_uid', 'k8s.pod.uid'],
+    ['node', 'k8s.node.name'],
+    ['container', 'k8s.container.name'],
+  ];
+  for (const [key, attribute] of names) {
+    const value = m[key];
+    if (typeof value === 'string' && value !== '') out[attribute] = value;
+  }
+  return out;
+}
+
 /**
  * Resource attributes, lowest precedence first: OTEL_RESOURCE_ATTRIBUTES, the `resource` table,
- * OTEL_SERVICE_NAME, `service_name` / `service_version`. service.name defaults to "redisctl-mcp".
+ * the Kubernetes metadata, OTEL_SERVICE_NAME, `service_name` / `service_version`. service.name
+ * defaults to "redisctl-mcp".
  */
-function resolveResource(options: Table, where: string, env: Env): OtlpResource {
+function resolveResource(options: Table, where: string, env: Env, kubernetes: unknown): OtlpResource {
   const attributes: Record<string, AnyValue> = { 'service.name': 'redisctl-mcp', ...envResourceAttributes(env) };
   const table = options.resource;
   if (table !== undefined) {
@@ -225,6 +254,7 @@ function resolveResource(options: Table, where: string, env: Env): OtlpResource 
       attributes[key] = value;
     }
   }
+  Object.assign(attributes, kubernetesResource(kubernetes));
   const envService = envValue(env, 'OTEL_SERVICE_NAME');
   if (envService !== undefined) attributes['service.name'] = envService;
   const service = str(options, 'service_name', where);
@@ -265,9 +295,13 @@ function resolveTimeout(options: Table, where: string, env: Env): number {
   return 10_000;
 }
 
+/**
+ * `context.kubernetes`, when the core hands the sink the `[kubernetes]` metadata (the Kubernetes
+ * issue), becomes k8s.* resource attributes; until then it is absent and nothing is added.
+ */
 export function parseOtlpOptions(
   options: SinkOptions,
-  context: Pick<SinkContext, 'name' | 'baseDir'>,
+  context: Pick<SinkContext, 'name' | 'baseDir'> & { readonly kubernetes?: unknown },
   env: Env = process.env,
 ): OtlpSettings {
   const where = `sinks.${context.name}`;
@@ -287,6 +321,6 @@ export function parseOtlpOptions(
     body,
     includeArguments: bool(options, 'include_arguments', where, false),
     networkTransport: str(options, 'network_transport', where) ?? 'pipe',
-    resource: resolveResource(options, where, env),
+    resource: resolveResource(options, where, env, context.kubernetes),
   };
 }

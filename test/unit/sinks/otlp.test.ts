@@ -83,6 +83,11 @@ describe('otlp settings: the OTLP exporter configuration rules', () => {
     expect(parse({ service_name: 'cfg', service_version: '1.0' }, env).resource.attributes).toMatchObject({ 'service.name': 'cfg', 'service.version': '1.0', team: 'sre/platform' });
   });
 
+  it('Kubernetes metadata in the sink context becomes k8s.* resource attributes', () => {
+    const s = parseOtlpOptions({}, { ...ctx, kubernetes: { namespace: 'mcp', pod: 'mcp-0', node: 'n1', container: 'redisctl', pod_uid: '' } }, {});
+    expect(s.resource.attributes).toEqual({ 'service.name': 'redisctl-mcp', 'k8s.namespace.name': 'mcp', 'k8s.pod.name': 'mcp-0', 'k8s.node.name': 'n1', 'k8s.container.name': 'redisctl' });
+  });
+
   it('TLS options need https and come in pairs; files that cannot be read are named', () => {
     expect(() => parse({ endpoint: 'http://h', tls: { verify: false } })).toThrow(/https/);
     expect(() => parse({ endpoint: 'https://h', tls: { cert: '/nonexistent/cert.pem' } })).toThrow(/cannot read \/nonexistent\/cert.pem/);
