@@ -6,8 +6,10 @@
  * the config or the standard OTEL_EXPORTER_OTLP_* variables (settings.ts).
  *
  * The wire format is written by the official @opentelemetry/otlp-transformer serializers, required
- * here in the factory only, and only the encoding configured: the logs serializer alone is ~60
- * modules and ~8 MB of RSS, which configs without an otlp sink never pay (docs/performance.md).
+ * when the first batch is sent, and only the encoding configured: the logs serializer alone is ~60
+ * modules, ~17 ms and ~8 MB of RSS, which configs without an otlp sink never pay, and a router that
+ * has nothing to send yet does not pay at start-up (docs/performance.md). The factory checks that
+ * the modules are there, so a broken install still fails at start, not at the first event.
  */
 import { auditRouterVersion, createDeliverySink, parseDeliveryOptions, type SinkFactory } from '../../src/sdk';
 import OPTIONS_SCHEMA from './options.schema.json';
@@ -26,13 +28,18 @@ interface ProtobufReaderClass {
   };
 }
 
-/** Loads the serializer of `protocol` and the protobuf reader, once each. */
+const wireModules = (protocol: OtlpProtocol): [string, string] => [
+  `${TRANSFORMER}/logs/${protocol === 'http/json' ? 'json' : 'protobuf'}`,
+  `${TRANSFORMER}/common/protobuf/protobuf-reader`,
+];
+
+/** Loads the serializer of `protocol` and the protobuf reader (require caches them). */
 export function loadWire(protocol: OtlpProtocol): OtlpWire {
-  const serializer =
-    protocol === 'http/json'
-      ? (require(`${TRANSFORMER}/logs/json`) as { JsonLogsSerializer: LogsSerializer }).JsonLogsSerializer
-      : (require(`${TRANSFORMER}/logs/protobuf`) as { ProtobufLogsSerializer: LogsSerializer }).ProtobufLogsSerializer;
-  const { ProtobufReader } = require(`${TRANSFORMER}/common/protobuf/protobuf-reader`) as { ProtobufReader: ProtobufReaderClass };
+  const [serializerModule, readerModule] = wireModules(protocol);
+  const exports = require(serializerModule) as { JsonLogsSerializer?: LogsSerializer; ProtobufLogsSerializer?: LogsSerializer };
+  const serializer = protocol === 'http/json' ? exports.JsonLogsSerializer : exports.ProtobufLogsSerializer;
+  if (!serializer) throw new Error(`${serializerModule} has no logs serializer: an incompatible @opentelemetry/otlp-transformer`);
+  const { ProtobufReader } = require(readerModule) as { ProtobufReader: ProtobufReaderClass };
   return {
     serializer,
     statusMessage(bytes) {
@@ -66,9 +73,10 @@ export const createSink: SinkFactory = (options, context) => {
     batchMaxBytesLimit: 16 * 1024 * 1024,
     attemptTimeoutMs: settings.timeoutMs,
   });
+  for (const module of wireModules(settings.protocol)) require.resolve(module);
   const transport = new OtlpHttpTransport(
     settings,
-    loadWire(settings.protocol),
+    () => loadWire(settings.protocol),
     (message) => context.logger.warn(message, { sink: context.name }),
     auditRouterVersion(),
   );

@@ -16,7 +16,7 @@
  * keep-alive agent of ours: fetch cannot take a CA file or a client certificate.
  */
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { DeliveryError, type DeliveryOutcome, errorCode, retryAfterFromHeaders, type SinkEvent, toDeliveryError, type Transport } from '../../src/sdk';
@@ -111,6 +111,7 @@ interface Answer {
 
 export class OtlpHttpTransport implements Transport {
   readonly maxEventBytes = 4 * 1024 * 1024;
+  private readonly client: typeof http | typeof https;
   private readonly agent: http.Agent;
   private readonly mapping: MappingSettings;
   private readonly contentType: string;
@@ -118,10 +119,11 @@ export class OtlpHttpTransport implements Transport {
   /** Bytes a record adds around its event JSON (attributes, times), generously. */
   private readonly overhead: number;
   private warnedPartial = false;
+  private loaded: OtlpWire | undefined;
 
   constructor(
     private readonly settings: OtlpSettings,
-    private readonly wire: OtlpWire,
+    private readonly loadWire: () => OtlpWire,
     private readonly onWarning: (message: string) => void,
     version: string,
   ) {
@@ -134,7 +136,9 @@ export class OtlpHttpTransport implements Transport {
       if (settings.tls.key) agentOptions.key = settings.tls.key;
       if (settings.tls.serverName) agentOptions.servername = settings.tls.serverName;
     }
-    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    // node:https (and tls) only for an https endpoint: a few ms of start-up otherwise.
+    this.client = secure ? (require('node:https') as typeof https) : http;
+    this.agent = new this.client.Agent(agentOptions);
     this.mapping = {
       body: settings.body,
       includeArguments: settings.includeArguments,
@@ -150,6 +154,12 @@ export class OtlpHttpTransport implements Transport {
       ...(settings.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
     };
     this.overhead = 400 + settings.networkTransport.length;
+  }
+
+  /** The serializers, loaded with the first batch. */
+  private get wire(): OtlpWire {
+    this.loaded ??= this.loadWire();
+    return this.loaded;
   }
 
   size(event: SinkEvent): number {
@@ -211,9 +221,8 @@ export class OtlpHttpTransport implements Transport {
 
   private post(payload: Buffer, signal: AbortSignal): Promise<Answer> {
     const { url } = this.settings;
-    const client = url.protocol === 'https:' ? https : http;
     return new Promise<Answer>((resolve, reject) => {
-      const request = client.request(
+      const request = this.client.request(
         url,
         {
           method: 'POST',
