@@ -24,10 +24,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as protobuf from 'protobufjs';
+import { CountWaiters, FaultQueue, type QueueableFault, RestartableListener } from './fake-server';
 
 const PROTO_DIR = path.dirname(require.resolve('@elastic/mockotlpserver/package.json'));
 /** The largest uncompressed body taken (the Collector's default max_request_body_size is 20 MiB). */
@@ -70,7 +70,7 @@ export interface OtlpRecord {
   attributeKeys: string[];
 }
 
-export interface OtlpFault {
+export interface OtlpFault extends QueueableFault {
   /** Answer with this status; the body is a google.rpc.Status with `message`. */
   status?: number;
   headers?: Record<string, string>;
@@ -81,10 +81,6 @@ export interface OtlpFault {
   hang?: boolean;
   /** Read the request, then destroy the socket without answering. */
   destroy?: boolean;
-  /** For this many requests (default 1). */
-  count?: number;
-  /** Or for this many ms after the first request it applied to. */
-  forMs?: number;
 }
 
 export interface OtlpRequest {
@@ -323,37 +319,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const records: OtlpRecord[] = [];
   const rejected: OtlpRecord[] = [];
   const requests: OtlpRequest[] = [];
-  const faults: Array<{ fault: OtlpFault; remaining: number; until?: number }> = [];
-  const sockets = new Set<Socket>();
-  let waiters: Array<{ n: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> = [];
-  let port = options.port ?? 0;
-  let listening = false;
+  const faults = new FaultQueue<OtlpFault>();
+  const waiters = new CountWaiters('OtlpReceiver', 'records', () => records.length, () => `(statuses [${requests.map((r) => r.status).join(',')}])`);
   let closed = false;
-
-  const takeFault = (): OtlpFault | undefined => {
-    const now = Date.now();
-    while (faults.length > 0) {
-      const head = faults[0]!;
-      if (head.fault.forMs !== undefined) {
-        head.until ??= now + head.fault.forMs;
-        if (now < head.until) return head.fault;
-        faults.shift();
-        continue;
-      }
-      if (--head.remaining <= 0) faults.shift();
-      return head.fault;
-    }
-    return undefined;
-  };
-
-  const notify = (): void => {
-    waiters = waiters.filter((w) => {
-      if (records.length < w.n) return true;
-      clearTimeout(w.timer);
-      w.resolve();
-      return false;
-    });
-  };
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const media = mediaType(req.headers['content-type']);
@@ -417,7 +385,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         return;
       }
 
-      const fault = takeFault();
+      const fault = faults.take();
       if (fault?.hang) {
         record.fault = 'hang';
         return;
@@ -446,7 +414,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       records.push(...decoded);
       res.writeHead(200, { 'content-type': media!, ...(fault?.headers ?? {}) });
       res.end(encodeResponse(media!, partial));
-      notify();
+      waiters.notify();
     });
   };
 
@@ -461,76 +429,36 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       )
     : http.createServer(handler);
   server.keepAliveTimeout = 65_000;
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('secureConnection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
   server.on('clientError', (_error, socket) => socket.destroy());
   server.on('tlsClientError', (_error, socket) => socket.destroy());
-
-  const listen = async (): Promise<void> => {
-    if (listening) return;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    port = (server.address() as AddressInfo).port;
-    listening = true;
-  };
-  const goAway = async (): Promise<void> => {
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-    if (!listening) return;
-    listening = false;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  await listen();
+  // An https server's 'connection' events are its TCP sockets too: the listener drops them all on stop.
+  const listener = new RestartableListener(server, { port: options.port ?? 0 });
+  await listener.listen();
 
   return {
     get url() {
-      return `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+      return `${options.tls ? 'https' : 'http'}://127.0.0.1:${listener.boundPort}`;
     },
     get port() {
-      return port;
+      return listener.boundPort;
     },
     records,
     rejected,
     requests,
     fault(...add: OtlpFault[]) {
-      for (const fault of add) faults.push({ fault, remaining: fault.count ?? 1 });
+      faults.push(...add);
     },
-    goAway,
+    goAway: () => listener.stop(),
     async comeBack() {
       if (closed) throw new Error('OtlpReceiver: comeBack after close');
-      await listen();
+      await listener.listen();
     },
-    waitForRecords(n: number, timeoutMs = 10_000) {
-      if (records.length >= n) return Promise.resolve();
-      if (closed) return Promise.reject(new Error('OtlpReceiver: waitForRecords after close'));
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters = waiters.filter((w) => w.timer !== timer);
-          reject(new Error(`OtlpReceiver: expected ${n} records within ${timeoutMs} ms, got ${records.length} (statuses [${requests.map((r) => r.status).join(',')}])`));
-        }, timeoutMs);
-        waiters.push({ n, resolve, reject, timer });
-      });
-    },
+    waitForRecords: (n: number, timeoutMs = 10_000) => waiters.wait(n, timeoutMs),
     async close() {
       if (closed) return;
       closed = true;
-      await goAway();
-      for (const w of waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`OtlpReceiver: closed while waiting for ${w.n} records (got ${records.length})`));
-      }
-      waiters = [];
+      await listener.stop();
+      waiters.close();
     },
   };
 }
