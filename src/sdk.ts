@@ -21,6 +21,7 @@ export { Waiters, untilDeadline } from './delivery/waiters';
 export { ConfigError, SinkError } from './util/errors';
 export { parseBytes, parseDuration } from './util/units';
 export { auditRouterVersion } from './util/version';
+export { parseTimestamp } from './util/time';
 export { isJsonObject } from './util/json';
 export type { JsonObject, JsonPrimitive, JsonValue } from './util/json';
 export type { Logger, LogFields, Level } from './util/log';

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import type * as tls from 'node:tls';
 import { EventTime, FluentClient, FluentError, FluentSocketEvent } from '@fluent-org/logger';
 import type { EventModes, FluentClientOptions } from '@fluent-org/logger';
-import { createDeliverySink, DeliveryError, parseDeliveryOptions, toDeliveryError, errorCode, ConfigError, parseDuration } from '../../src/sdk';
+import { createDeliverySink, DeliveryError, parseDeliveryOptions, parseTimestamp, tlsVerifyError, toDeliveryError, errorCode, ConfigError, parseDuration } from '../../src/sdk';
 import type { Transport, JsonValue, SinkContext, SinkEvent, SinkFactory, SinkOptions } from '../../src/sdk';
 import OPTIONS_SCHEMA from './options.schema.json';
 
@@ -123,26 +123,14 @@ export function parseFluentdOptions(options: SinkOptions, context: Pick<SinkCont
   return { tag, requireAck, ackTimeoutMs, clientOptions };
 }
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}:?\d{2})$/;
-
 /**
  * The EventTime of an RFC 3339 timestamp, keeping every fractional digit (a JS Date would cut
- * them to milliseconds). Null when the text is not such a timestamp.
+ * them to milliseconds). Null when the text is not such a timestamp or does not fit EventTime's
+ * unsigned 32-bit seconds.
  */
 export function parseEventTime(text: string): { seconds: number; nanoseconds: number } | null {
-  const m = TIMESTAMP.exec(text);
-  if (!m) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
-  let seconds = Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
-  const zone = m[8]!;
-  if (zone !== 'Z' && zone !== 'z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    seconds -= sign * (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2)) * 60);
-  }
-  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > 0xffffffff) return null;
-  return { seconds, nanoseconds: m[7] ? Number(m[7].padEnd(9, '0')) : 0 };
+  const time = parseTimestamp(text);
+  return time && time.seconds <= 0xffffffff ? time : null;
 }
 
 function eventTimeOf(event: SinkEvent): EventTime {
@@ -150,16 +138,6 @@ function eventTimeOf(event: SinkEvent): EventTime {
   const parsed = typeof ts === 'string' ? parseEventTime(ts) : null;
   return parsed ? new EventTime(parsed.seconds, parsed.nanoseconds) : EventTime.now();
 }
-
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /** Maps the client's errors to what the delivery layer does about them. */
 export function classifyForwardError(error: unknown): DeliveryError {
@@ -173,11 +151,7 @@ export function classifyForwardError(error: unknown): DeliveryError {
   if (error instanceof FluentError.UnexpectedMessageError || error instanceof FluentError.DecodeError) {
     return new DeliveryError(`protocol error: ${error.message}`, 'retryable', 'protocol', null, { cause: error });
   }
-  const code = errorCode(error);
-  if (code !== null && TLS_VERIFY_CODES.has(code)) {
-    return new DeliveryError(`TLS verification failed: ${code}`, 'auth', 'tls', null, { cause: error });
-  }
-  return toDeliveryError(error);
+  return tlsVerifyError(error) ?? toDeliveryError(error);
 }
 
 /** One FluentClient and its connection; thrown away at the first failure. */

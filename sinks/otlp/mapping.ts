@@ -7,7 +7,7 @@
  * The record is shaped as the OpenTelemetry JS SDK's ReadableLogRecord, the input of the official
  * serializers in @opentelemetry/otlp-transformer: those write the wire format, not us.
  */
-import type { JsonObject, JsonValue, SinkEvent } from '../../src/sdk';
+import { type JsonObject, type JsonValue, parseTimestamp, type SinkEvent } from '../../src/sdk';
 
 /** An attribute or body value, as the serializers take it (AnyValue). */
 export type AnyValue = string | number | boolean | AnyValue[] | { [key: string]: AnyValue };
@@ -49,27 +49,14 @@ export interface MappingSettings {
 /** Severity numbers of the OpenTelemetry logs data model, by tracing level. */
 const SEVERITY: Readonly<Record<string, number>> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, WARNING: 13, ERROR: 17, FATAL: 21 };
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}:?\d{2})$/;
-
 /**
- * [seconds, nanoseconds] of an RFC 3339 timestamp, keeping every fractional digit (a JS Date would
- * cut them to milliseconds) and applying the offset. Null when the text is not such a timestamp or
- * lies before the epoch (OTLP times are unsigned).
+ * [seconds, nanoseconds] of an RFC 3339 timestamp, exact from its text and the offset applied
+ * (the SDK's parseTimestamp). Null when it is not such a timestamp or lies before the epoch (OTLP
+ * times are unsigned).
  */
-export function parseTimestamp(text: string): HrTime | null {
-  const m = TIMESTAMP.exec(text);
-  if (!m) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
-  let seconds = Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
-  const zone = m[8]!;
-  if (zone !== 'Z' && zone !== 'z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    seconds -= sign * (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2)) * 60);
-  }
-  if (!Number.isSafeInteger(seconds) || seconds < 0) return null;
-  return [seconds, m[7] ? Number(m[7].padEnd(9, '0')) : 0];
+export function hrTimeOf(text: string): HrTime | null {
+  const time = parseTimestamp(text);
+  return time ? [time.seconds, time.nanoseconds] : null;
 }
 
 /** Now, with the sub-millisecond part the clock offers. */
@@ -186,7 +173,7 @@ export function toLogRecord(event: SinkEvent, settings: MappingSettings, observe
   const { record, fields } = event;
   const stamp = record.timestamp ?? fields.timestamp;
   // 0 means "unknown" in OTLP: receivers then use the observed time.
-  const time = (typeof stamp === 'string' ? parseTimestamp(stamp) : null) ?? [0, 0];
+  const time = (typeof stamp === 'string' ? hrTimeOf(stamp) : null) ?? [0, 0];
   const level = typeof record.level === 'string' ? record.level.toUpperCase() : 'INFO';
   let body: AnyValue;
   if (settings.body === 'json') body = event.json;

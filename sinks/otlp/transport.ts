@@ -19,7 +19,7 @@ import * as http from 'node:http';
 import type * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { DeliveryError, type DeliveryOutcome, errorCode, retryAfterFromHeaders, type SinkEvent, toDeliveryError, type Transport } from '../../src/sdk';
+import { DeliveryError, type DeliveryOutcome, retryAfterFromHeaders, type SinkEvent, tlsVerifyError, toDeliveryError, type Transport } from '../../src/sdk';
 import { hrNow, type MappingSettings, type OtlpLogRecord, toLogRecord } from './mapping';
 import type { OtlpSettings } from './settings';
 
@@ -42,16 +42,6 @@ export interface OtlpWire {
 const MAX_ANSWER_BYTES = 64 * 1024;
 /** How much of a receiver's message goes into logs and dead-letter details. */
 const MAX_MESSAGE_CHARS = 300;
-
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /** Printable, bounded: a receiver's message goes into our logs and the dead letter. */
 function clean(text: string): string {
@@ -96,11 +86,7 @@ export function otlpStatusError(status: number, header: (name: string) => string
 
 function classify(error: unknown): DeliveryError {
   if (error instanceof DeliveryError) return error;
-  const code = errorCode(error);
-  if (code !== null && TLS_VERIFY_CODES.has(code)) {
-    return new DeliveryError(`TLS verification failed: ${code}`, 'auth', 'tls', null, { cause: error });
-  }
-  return toDeliveryError(error);
+  return tlsVerifyError(error) ?? toDeliveryError(error);
 }
 
 interface Answer {

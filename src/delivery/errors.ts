@@ -89,6 +89,28 @@ export function toDeliveryError(error: unknown): DeliveryError {
   return new DeliveryError(`network error: ${what}`, 'retryable', 'network', null, { cause: error });
 }
 
+/** Node's codes for a peer certificate that does not verify against the trusted CAs or the name. */
+const TLS_VERIFY_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A TLS verification failure as an `auth` DeliveryError (a trust configuration problem, like
+ * refused credentials: retrying soon will not help), or null for any other error.
+ */
+export function tlsVerifyError(error: unknown): DeliveryError | null {
+  const code = errorCode(error);
+  return code !== null && TLS_VERIFY_CODES.has(code)
+    ? new DeliveryError(`TLS verification failed: ${code}`, 'auth', 'tls', null, { cause: error })
+    : null;
+}
+
 /** The `code` of a Node system error, looking through `cause` (fetch wraps them). */
 export function errorCode(error: unknown): string | null {
   for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {

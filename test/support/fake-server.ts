@@ -6,6 +6,7 @@
  * Fluentd Forward, OTLP/HTTP) stays in each receiver's own file.
  */
 import { existsSync, unlinkSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 
 /** A fault applied to the next `count` requests (default 1), or to all of them for `forMs`. */
@@ -148,4 +149,43 @@ export class RestartableListener {
     this.listening = false;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** What a test drives on every fake receiver: faults, an outage, the end. */
+export interface ReceiverControl<F> {
+  /** Queue faults, applied in order. */
+  fault(...faults: F[]): void;
+  /** Stop listening and drop every open connection (clients see ECONNRESET, then ECONNREFUSED). */
+  goAway(): Promise<void>;
+  /** Listen again at the same address. */
+  comeBack(): Promise<void>;
+  /** Stop for good; pending waiters reject. */
+  close(): Promise<void>;
+}
+
+/** Raised while reading a request: the status to answer and why (said in the answer's body). */
+export class Rejection extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads a request body to its end, keeping at most `maxBytes` (the rest is read and dropped, so
+ * the client is not cut off mid-write); `overflow` says the limit was passed.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<{ body: Buffer; rawBytes: number; overflow: boolean }> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let rawBytes = 0;
+    req.on('data', (part: Buffer) => {
+      rawBytes += part.length;
+      if (rawBytes <= maxBytes) parts.push(part);
+    });
+    req.on('end', () => resolve({ body: Buffer.concat(parts), rawBytes, overflow: rawBytes > maxBytes }));
+    req.on('error', reject);
+  });
 }

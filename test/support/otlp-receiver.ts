@@ -27,7 +27,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as protobuf from 'protobufjs';
-import { CountWaiters, FaultQueue, type QueueableFault, RestartableListener } from './fake-server';
+import { CountWaiters, FaultQueue, type QueueableFault, type ReceiverControl, Rejection, RestartableListener, readBody } from './fake-server';
 
 const PROTO_DIR = path.dirname(require.resolve('@elastic/mockotlpserver/package.json'));
 /** The largest uncompressed body taken (the Collector's default max_request_body_size is 20 MiB). */
@@ -106,7 +106,7 @@ export interface OtlpReceiverOptions {
   tls?: { key: string; cert: string; ca?: string };
 }
 
-export interface OtlpReceiver {
+export interface OtlpReceiver extends ReceiverControl<OtlpFault> {
   /** http(s)://127.0.0.1:<port>, the base endpoint (the sink appends /v1/logs). */
   readonly url: string;
   readonly port: number;
@@ -115,20 +115,7 @@ export interface OtlpReceiver {
   /** Records refused by a partial-success fault. */
   readonly rejected: OtlpRecord[];
   readonly requests: OtlpRequest[];
-  fault(...faults: OtlpFault[]): void;
-  goAway(): Promise<void>;
-  comeBack(): Promise<void>;
   waitForRecords(n: number, timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-class Rejection extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function mediaType(value: string | undefined): string | null {
@@ -341,15 +328,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       answerStatus(405, 'only POST is allowed', { allow: 'POST' });
       return;
     }
-    const parts: Buffer[] = [];
-    let rawBytes = 0;
-    let overflow = false;
-    req.on('data', (part: Buffer) => {
-      rawBytes += part.length;
-      if (rawBytes > OTLP_MAX_BODY_BYTES) overflow = true;
-      else parts.push(part);
-    });
-    req.on('end', () => {
+    void readBody(req, OTLP_MAX_BODY_BYTES).then(({ body: raw, rawBytes, overflow }) => {
       const encodingHeader = req.headers['content-encoding'];
       const encoding = encodingHeader ? encodingHeader.trim().toLowerCase() : null;
       const record: OtlpRequest = { headers: req.headers, contentType: media, encoding, rawBytes, bytes: 0, records: 0, status: 0 };
@@ -366,7 +345,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
           if (req.headers[name] !== value) throw new Rejection(401, `missing or wrong ${name} header`);
         }
         if (overflow) throw new Rejection(413, `body over ${OTLP_MAX_BODY_BYTES} bytes`);
-        let body = Buffer.concat(parts);
+        let body = raw;
         if (encoding === 'gzip') {
           try {
             body = gunzipSync(body, { maxOutputLength: OTLP_MAX_BODY_BYTES });

@@ -9,7 +9,7 @@ import { createDeliverySink, parseDeliveryOptions, type Transport } from '../../
 import { ConfigError } from '../../../src/util/errors';
 import type { SinkEvent } from '../../../src/api/sink';
 import { silentLogger } from '../../../src/util/log';
-import { argumentsValue, attributesOf, parseTimestamp, toLogRecord } from '../../../sinks/otlp/mapping';
+import { argumentsValue, attributesOf, hrTimeOf, toLogRecord } from '../../../sinks/otlp/mapping';
 import { logsUrlFromBase, parseHeaderList, parseOtlpOptions } from '../../../sinks/otlp/settings';
 import { errorMessageOf, otlpStatusError } from '../../../sinks/otlp/transport';
 import { loadWire } from '../../../sinks/otlp/index';
@@ -103,11 +103,11 @@ const event = (record: Record<string, unknown>): SinkEvent => {
 
 describe('otlp mapping', () => {
   it('timestamps keep every digit and apply the offset; before the epoch or malformed gives null', () => {
-    expect(parseTimestamp('2026-03-05T10:30:00.123456789Z')).toEqual([1772706600, 123456789]);
-    expect(parseTimestamp('2026-03-05T12:30:00.1+02:00')).toEqual([1772706600, 100000000]);
-    expect(parseTimestamp('2026-03-05T05:00:00-05:30')).toEqual([1772706600, 0]);
-    expect(parseTimestamp('1969-12-31T23:59:59Z')).toBeNull();
-    expect(parseTimestamp('Mar 05 10:30:00.123')).toBeNull();
+    expect(hrTimeOf('2026-03-05T10:30:00.123456789Z')).toEqual([1772706600, 123456789]);
+    expect(hrTimeOf('2026-03-05T12:30:00.1+02:00')).toEqual([1772706600, 100000000]);
+    expect(hrTimeOf('2026-03-05T05:00:00-05:30')).toEqual([1772706600, 0]);
+    expect(hrTimeOf('1969-12-31T23:59:59Z')).toBeNull();
+    expect(hrTimeOf('Mar 05 10:30:00.123')).toBeNull();
     const record = toLogRecord(event({ timestamp: 'garbage', level: 'INFO', event: 'tool_invocation', tool: 't', result: 'success', duration_ms: 1 }), {
       body: 'json', includeArguments: false, networkTransport: 'pipe', resource: { attributes: {} }, scope: { name: 'x' },
     }, [5, 6]);
