@@ -11,10 +11,10 @@ import type { SinkEvent } from '../../../src/api/sink';
 import { silentLogger } from '../../../src/util/log';
 import { argumentsValue, attributesOf, hrTimeOf, toLogRecord } from '../../../sinks/otlp/mapping';
 import { logsUrlFromBase, parseHeaderList, parseOtlpOptions } from '../../../sinks/otlp/settings';
-import { errorMessageOf, otlpStatusError } from '../../../sinks/otlp/transport';
+import { errorMessageOf, OtlpHttpTransport, otlpStatusError } from '../../../sinks/otlp/transport';
 import { loadWire } from '../../../sinks/otlp/index';
 import { CollectingDeadLetter } from '../../support/dead-letter';
-import { decodeRequest, encodeStatus } from '../../support/otlp-receiver';
+import { decodeRequest, encodeStatus, startOtlpReceiver } from '../../support/otlp-receiver';
 
 const ctx = { name: 'otel', baseDir: '/tmp' };
 const parse = (options: Record<string, unknown>, env: Record<string, string> = {}) => parseOtlpOptions(options, ctx, env);
@@ -162,6 +162,26 @@ describe('otlp answers, per the OTLP/HTTP specification', () => {
     expect(errorMessageOf(encodeStatus('application/json', 3, 'x'.repeat(1000)), 'application/json; charset=utf-8', wire)!.length).toBeLessThan(320);
     expect(errorMessageOf(Buffer.from([0xff, 0x01]), 'application/x-protobuf', wire)).toBeNull();
     expect(errorMessageOf(Buffer.from('<html>'), 'text/html', wire)).toBe('<html>');
+  });
+});
+
+describe('the transport against the receiver, in OTLP/JSON', () => {
+  it('reads a JSON partial success (int64 as a string) and a JSON Status; sends the configured headers', async () => {
+    const receiver = await startOtlpReceiver({ requiredHeaders: { 'x-tenant': 'acme' } });
+    try {
+      const settings = parse({ endpoint: receiver.url, protocol: 'http/json', compression: 'none', headers: { 'x-tenant': 'acme' } });
+      const transport = new OtlpHttpTransport(settings, () => loadWire('http/json'), () => {}, '9.9.9');
+      const batch = [0, 1, 2].map((n) => event({ timestamp: '2026-03-05T10:30:00Z', level: 'INFO', event: 'tool_invocation', tool: 't', result: 'success', duration_ms: n }));
+      receiver.fault({ partial: { rejected: 1, message: 'one too many' } }, { status: 400, message: 'schema says no' });
+      await expect(transport.send(batch, new AbortController().signal)).resolves.toEqual({ rejected: 1, detail: 'receiver rejected 1 of 3 log records: one too many' });
+      await expect(transport.send(batch, new AbortController().signal)).rejects.toMatchObject({ kind: 'permanent', message: 'receiver answered HTTP 400: schema says no' });
+      await expect(transport.send(batch, new AbortController().signal)).resolves.toBeUndefined();
+      expect(receiver.requests.map((q) => [q.contentType, q.encoding, q.headers['user-agent']])).toEqual(Array(3).fill(['application/json', null, 'audit-router/9.9.9']));
+      expect(receiver.records.map((r) => r.attributes['audit.duration_ms'])).toEqual([0, 1, 0, 1, 2]);
+      await transport.close();
+    } finally {
+      await receiver.close();
+    }
   });
 });
 
