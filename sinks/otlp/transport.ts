@@ -157,7 +157,13 @@ export class OtlpHttpTransport implements Transport {
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome | undefined> {
     const observed = hrNow();
     const records = batch.map((event) => toLogRecord(event, this.mapping, observed));
-    const serialized = this.wire.serializer.serializeRequest(records);
+    let serialized: Uint8Array | undefined;
+    try {
+      serialized = this.wire.serializer.serializeRequest(records);
+    } catch (error) {
+      // Retrying would fail the same way forever: dead-letter the batch instead.
+      throw new DeliveryError(`the batch could not be serialized: ${(error as Error).name}`, 'permanent', 'serialize', null, { cause: error });
+    }
     if (!serialized) throw new DeliveryError('the serializer produced no request', 'permanent', 'serialize');
     const payload = this.settings.compression === 'gzip' ? await gzip(serialized) : Buffer.from(serialized.buffer, serialized.byteOffset, serialized.byteLength);
     let answer: Answer;
