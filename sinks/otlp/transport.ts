@@ -161,8 +161,8 @@ export class OtlpHttpTransport implements Transport {
     try {
       serialized = this.wire.serializer.serializeRequest(records);
     } catch (error) {
-      // Retrying would fail the same way forever: dead-letter the batch instead.
-      throw new DeliveryError(`the batch could not be serialized: ${(error as Error).name}`, 'permanent', 'serialize', null, { cause: error });
+      // A serializer that cannot load or throws would fail the same way forever: dead-letter the batch instead.
+      throw new DeliveryError(`the batch could not be serialized: ${(error as Error).message.slice(0, 200)}`, 'permanent', 'serialize', null, { cause: error });
     }
     if (!serialized) throw new DeliveryError('the serializer produced no request', 'permanent', 'serialize');
     const payload = this.settings.compression === 'gzip' ? await gzip(serialized) : Buffer.from(serialized.buffer, serialized.byteOffset, serialized.byteLength);
