@@ -164,6 +164,12 @@ function resolveTls(options: Table, where: string, env: Env, baseDir: string, ur
     throw new ConfigError('must be a table { ca, cert, key, verify, server_name }', undefined, `${where}.tls`);
   }
   const t = value as Table;
+  const configured = Object.keys(t).length > 0;
+  if (url.protocol !== 'https:') {
+    if (configured) throw new ConfigError('TLS options need an https:// endpoint', undefined, `${where}.tls`);
+    // The certificate variables concern https endpoints only.
+    return { verify: true };
+  }
   const pick = (key: string, suffix: string): Buffer | undefined => {
     const file = str(t, key, `${where}.tls`);
     if (file !== undefined) return readFile(file, baseDir, `${where}.tls.${key}`);
@@ -177,10 +183,6 @@ function resolveTls(options: Table, where: string, env: Env, baseDir: string, ur
   if ((cert === undefined) !== (key === undefined)) throw new ConfigError('a client certificate and its key go together', undefined, `${where}.tls`);
   const verify = bool(t, 'verify', `${where}.tls`, true);
   const serverName = str(t, 'server_name', `${where}.tls`);
-  const configured = Object.keys(t).length > 0;
-  if (url.protocol !== 'https:' && configured) {
-    throw new ConfigError('TLS options need an https:// endpoint', undefined, `${where}.tls`);
-  }
   return {
     verify,
     ...(ca ? { ca } : {}),

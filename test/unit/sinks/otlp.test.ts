@@ -92,6 +92,8 @@ describe('otlp settings: the OTLP exporter configuration rules', () => {
     expect(() => parse({ endpoint: 'http://h', tls: { verify: false } })).toThrow(/https/);
     expect(() => parse({ endpoint: 'https://h', tls: { cert: '/nonexistent/cert.pem' } })).toThrow(/cannot read \/nonexistent\/cert.pem/);
     expect(() => parse({ endpoint: 'https://h' }, { OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: '/nonexistent/ca.pem' })).toThrow(/OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE/);
+    // For an http endpoint the certificate variables do not apply.
+    expect(parse({ endpoint: 'http://h' }, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem' }).tls).toEqual({ verify: true });
   });
 });
 
