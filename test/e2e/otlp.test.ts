@@ -192,9 +192,10 @@ describe('otlp sink, end to end', () => {
   it('an outage, a hung request, 429 with Retry-After and 503s: everything delivered once, in order', async () => {
     const receiver = await startOtlpReceiver();
     try {
+      // The request timeout leaves room for a loaded machine: a request answered after it would be sent again (a duplicate).
       receiver.fault({ hang: true }, { status: 429, headers: { 'retry-after': '0' }, count: 2 }, { status: 503, count: 2 });
       const { lines } = audit(300, 54);
-      const c = config(`[sinks.otel]\ntype = "${TYPE}"\nendpoint = "${receiver.url}"\ntimeout = "400ms"\n${FAST}`);
+      const c = config(`[sinks.otel]\ntype = "${TYPE}"\nendpoint = "${receiver.url}"\ntimeout = "1500ms"\n${FAST}`);
       const child = start(['-c', c, '--log-level', 'debug']);
       let stderr = '';
       child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -254,7 +255,8 @@ describe('otlp sink, end to end', () => {
       await receiver.goAway();
       const buffer = join(dir.path, 'otlp-buffer');
       const { lines } = audit(300, 56);
-      const c = config(`shutdown_timeout = "500ms"\n[sinks.otel]\ntype = "${TYPE}"\nendpoint = "${receiver.url}"\nbuffer = { type = "disk", path = "${buffer}", max_bytes = "16M" }\n${FAST}`);
+      const sink = `[sinks.otel]\ntype = "${TYPE}"\nendpoint = "${receiver.url}"\nbuffer = { type = "disk", path = "${buffer}", max_bytes = "16M" }\n${FAST}`;
+      const c = config(`shutdown_timeout = "500ms"\n${sink}`);
       const child = start(['-c', c, '--log-level', 'debug']);
       let stderr = '';
       child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -271,7 +273,9 @@ describe('otlp sink, end to end', () => {
       expect((f['sinks'] as Record<string, Record<string, number>>)['otel']!['buffered']).toBe(accepted);
 
       await receiver.comeBack();
-      const second = await runRouter(['-c', c], { input: '' });
+      // The restart replays the buffer; its shutdown (right after the empty input) waits for that
+      // delivery, so give it room on a loaded machine (it ends as soon as the buffer is empty).
+      const second = await runRouter(['-c', config(`shutdown_timeout = "30s"\n${sink}`)], { input: '' });
       expect(second.code).toBe(0);
       expect(receiver.records.map(seqOf)).toEqual(lines.slice(0, accepted).map((_, i) => i));
     } finally {
