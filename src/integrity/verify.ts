@@ -747,6 +747,17 @@ class TrailVerifier {
         return;
       }
     }
+    if (last.kind === 'checkpoint' && !this.options.live) {
+      this.add({
+        severity: 'error',
+        kind: 'truncated',
+        file: last.file,
+        line: last.line,
+        seq: last.seq,
+        message: `the trail ends with a "${last.reason}" checkpoint at line ${last.line} (seq ${last.seq}), not a shutdown one: audit-router closed the file without stopping (after a write error: see its log) and wrote nothing after it, or records after it were cut off`,
+      });
+      return;
+    }
     this.add({
       severity: 'error',
       kind: 'truncated',

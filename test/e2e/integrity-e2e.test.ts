@@ -4,7 +4,8 @@
  * then, each on a fresh copy, every attack of issue 12 is detected and located (file, line,
  * sequence number); key material never appears in any output.
  */
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../scripts/generate-stream.js';
@@ -177,6 +178,24 @@ describe('a chained file sink', () => {
     const trail = report.trails[0]!;
     expect(trail.files).toHaveLength(3);
     expect(trail.findings).toEqual([expect.objectContaining({ severity: 'info', kind: 'trail_start', line: 1 })]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a full disk (tmpfs): what reached the file chains; failed writes left no partial record', async (ctx) => {
+    const mnt = join(dir.path, 'full');
+    mkdirSync(mnt);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', mnt]).status === 0;
+    if (!mounted) ctx.skip(); // not allowed here (a container without CAP_SYS_ADMIN): reported as skipped
+    try {
+      const r = keep(await runRouter(['--file', join(mnt, NAME), '--chain-key', keys.chainKeyFile], { input: auditLines(2000, 52).join('\n') + '\n' }));
+      expect(r.logs.some((l) => l['code'] === 'ENOSPC')).toBe(true);
+      const { report } = await verify(mnt, ['--key', keys.chainKeyFile]);
+      const errors = report.trails[0]!.findings.filter((f) => f.severity === 'error');
+      // Only the end: no shutdown checkpoint fitted. Nothing modified, malformed or missing in between.
+      expect(errors.map((f) => f.kind)).toEqual(['truncated']);
+      expect(errors[0]!.seq).toBe(report.trails[0]!.lastSeq);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
   });
 
   it('continues across SIGHUP after an external rename (logrotate): both files verify as one trail', async () => {
