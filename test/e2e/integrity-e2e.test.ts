@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, tru
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../scripts/generate-stream.js';
-import { collect, finished, runRouter, start, tempDir, type RunResult } from '../support/cli';
+import { BIN, collect, finished, runRouter, start, tempDir, type RunResult } from '../support/cli';
 import {
   copyTrail,
   eventIndex,
@@ -481,6 +481,19 @@ describe('keys', () => {
     const check = keep(await runRouter(['check-config', '-c', chainedConfig(join(dir.path, 'checked'))]));
     expect(check.code).toBe(0);
     expect(check.stdout).toContain(keys.chainKeyFile);
+  });
+
+  it('draws a progress bar on a terminal only', async (ctx) => {
+    const quiet = keep(await runRouter(['verify', pristine, '--key', keys.chainKeyFile]));
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    if (spawnSync('script', ['--version']).status !== 0) ctx.skip(); // util-linux script gives the terminal
+    const command = [process.execPath, BIN, 'verify', pristine, '--key', keys.chainKeyFile].map((a) => `'${a}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8' });
+    outputs.push(tty.stdout, tty.stderr);
+    expect(tty.status).toBe(0);
+    expect(tty.stdout).toMatch(/\r\[#+ *\] +\d+% /);
+    expect(tty.stdout).toContain('result: INTACT');
   });
 
   it('no output ever held key material', () => {
