@@ -194,7 +194,8 @@ h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.4em 0 .4em;border
 .card .label{display:block;color:var(--muted);font-size:.85rem}.card .value{font-size:1.35rem;font-weight:600}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.5em 0;font-variant-numeric:tabular-nums}
-caption{text-align:left;color:var(--muted);padding:.3em 0;caption-side:top}
+caption{text-align:left;color:var(--muted);padding:.3em 0;caption-side:top;position:sticky;left:0;max-width:calc(100vw - 24px);white-space:normal}
+figure{margin:0 0 .5em}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;white-space:nowrap}
 th.num,td.num{text-align:right}
 thead th{background:#f6f8fa}
