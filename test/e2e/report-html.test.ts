@@ -2,9 +2,12 @@
  * The HTML report in a real headless Chromium (Debian's chromium through playwright-core): the
  * charts draw (canvas pixels), the per-tool table sorts on a click, the numbers shown equal the
  * JSON, no request leaves the page (every one is routed and refused), no console error; it
- * holds at phone width and in print. Screenshots are kept in the test's temp dir.
+ * holds at phone width and in print. The page, its screenshots and its PDF are kept as CI
+ * artifacts in $TMPDIR/audit-router-artifacts/report-html/ (replaced by each run); the rest of
+ * the test's temp dir is removed.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +18,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 const dir = tempDir('audit-router-report-html-');
+/** Kept after the run (CI artifacts): screenshots, the PDF and the page. */
+const artifacts = join(tmpdir(), 'audit-router-artifacts', 'report-html');
 let browser: Browser;
 let html: string;
 let emptyHtml: string;
@@ -34,6 +39,9 @@ beforeAll(async () => {
   expect(e.code, e.stderr).toBe(0);
   emptyHtml = (await import('node:fs')).readFileSync(emptyPath, 'utf8');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+  copyFileSync(htmlPath, join(artifacts, 'report.html'));
 });
 
 afterAll(async () => {
@@ -110,8 +118,8 @@ describe('HTML report in headless Chromium', () => {
     expect(await paintedPixels(page, '#duration-chart')).toBeGreaterThan(200);
     expect(await page.textContent('#duration-caption')).toContain(report.tools[3]!.tool);
 
-    await page.screenshot({ path: join(dir.path, 'report-desktop.png'), fullPage: true });
-    expect(statSync(join(dir.path, 'report-desktop.png')).size).toBeGreaterThan(10_000);
+    await page.screenshot({ path: join(artifacts, 'report-desktop.png'), fullPage: true });
+    expect(statSync(join(artifacts, 'report-desktop.png')).size).toBeGreaterThan(10_000);
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
@@ -148,13 +156,14 @@ describe('HTML report in headless Chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await paintedPixels(page, '#timeline-chart')).toBeGreaterThan(200);
-    await page.screenshot({ path: join(dir.path, 'report-phone.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'report-phone.png'), fullPage: true });
+    expect(statSync(join(artifacts, 'report-phone.png')).size).toBeGreaterThan(10_000);
 
     await page.emulateMedia({ media: 'print' });
     expect(await page.$eval('#duration-tool', (el) => getComputedStyle(el.closest('.no-print')!).display)).toBe('none');
     const pdf = await page.pdf({ format: 'A4' });
     expect(pdf.length).toBeGreaterThan(20_000);
-    writeFileSync(join(dir.path, 'report.pdf'), pdf);
+    writeFileSync(join(artifacts, 'report.pdf'), pdf);
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
