@@ -8,15 +8,19 @@
  * docs/redaction.md. One job per file:
  *
  *   keys.ts        which keys are sensitive        walk.ts   the walk over values, depth limit
- *   urls.ts        credentials in URLs             text.ts   key=value and Bearer in free text
- *   tool-rules.ts  per-tool argument rules         index.ts  this facade: events, values, text
+ *   urls.ts        credentials in URLs             text.ts   secrets in free text (pairs, headers,
+ *   tool-rules.ts  per-tool argument rules                   PEM, Redis commands, flags)
+ *   index.ts       this facade: events, messages, values, text, and the one mask function
  *
- * Hot path: an audit event costs one Map lookup per key, a char test and an indexOf per string,
- * plus one JSON.parse/JSON.stringify of its `arguments` string.
+ * Every mask is written through `Redactor.mask` (rule name and secret known there), which keyed
+ * masking replaces through the `mask` option.
+ *
+ * Hot path: an audit event costs one Map lookup per key, a few char tests per string, plus one
+ * JSON.parse/JSON.stringify of its `arguments` string.
  */
 import { ConfigError } from '../../util/errors';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../util/json';
-import { KeyClassifier, REDACTED, type SecretMask } from './keys';
+import { KeyClassifier, REDACTED, type Mask, type SecretMask } from './keys';
 import { TextMasker } from './text';
 import { TOOL_RULES } from './tool-rules';
 import { UrlMasker } from './urls';
@@ -29,6 +33,9 @@ export const DEFAULT_MAX_DEPTH = 64;
 /** Recursion is bounded by maxDepth, so it must stay far below what the JS stack can take. */
 const MAX_MAX_DEPTH = 1000;
 
+/** Told of every mask written: the rule that found the secret, and the secret (counters, benches). */
+export type MaskObserver = (rule: string, secret: JsonValue) => void;
+
 export interface RedactorOptions {
   /** Extra sensitive field names (config, policy file `[audit].redact_fields`, --redact-field). */
   fields?: Iterable<string>;
@@ -36,11 +43,15 @@ export interface RedactorOptions {
   maxDepth?: number;
   /** What replaces a secret value (`[redact] mode = "hmac"`); null or absent: the plain masks. */
   mask?: SecretMask;
+  /** Called for every mask written, with the rule's name (redactions counted by rule). */
+  observe?: MaskObserver;
 }
 
 export class Redactor {
   private readonly keys: KeyClassifier;
   private readonly walker: Walker;
+  private readonly secretMask: SecretMask;
+  private readonly observe: MaskObserver | undefined;
 
   constructor(options: RedactorOptions = {}) {
     this.keys = new KeyClassifier(options.fields ?? []);
@@ -48,9 +59,20 @@ export class Redactor {
     if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_MAX_DEPTH) {
       throw new ConfigError(`max depth must be an integer from 1 to ${MAX_MAX_DEPTH}, got ${String(maxDepth)}`);
     }
-    const mask = options.mask ?? null;
+    this.secretMask = options.mask ?? null;
+    this.observe = options.observe;
+    const mask: Mask = (rule, secret, placeholder = REDACTED) => this.mask(rule, secret, placeholder);
     const text = new TextMasker(this.keys, mask);
     this.walker = new Walker(this.keys, text, new UrlMasker(this.keys, text, mask), maxDepth, mask);
+  }
+
+  /**
+   * The one place a mask is written: every rule calls it with its name and the secret, and writes
+   * what it returns.
+   */
+  mask(rule: string, secret: JsonValue, placeholder: string = REDACTED): string {
+    this.observe?.(rule, secret);
+    return this.secretMask === null ? placeholder : this.secretMask(secret);
   }
 
   isSensitiveKey(key: string): boolean {
@@ -70,7 +92,9 @@ export class Redactor {
     }
     // A JSON-RPC response carries a tool's output (`CONFIG GET requirepass` answers with the
     // password): nothing names the secret in it, so it is withheld whole (fail closed).
-    if (fields === record && Object.hasOwn(record, 'jsonrpc') && Object.hasOwn(record, 'result')) record.result = REDACTED;
+    if (fields === record && Object.hasOwn(record, 'jsonrpc') && Object.hasOwn(record, 'result') && record.result !== REDACTED) {
+      record.result = this.mask('jsonrpc_result', record.result!);
+    }
     const rule = typeof tool === 'string' ? TOOL_RULES.get(tool) : undefined;
     if (rule === undefined || !Object.hasOwn(fields, 'arguments')) {
       this.walker.walkObject(record, 0);
@@ -85,6 +109,20 @@ export class Redactor {
       fields.arguments = this.walker.redactToolArguments(rule, args, fields === record ? 1 : 2);
     }
     return record;
+  }
+
+  /**
+   * A JSON line that is not an audit event: an object gets the event rules (tool rules, JSON-RPC
+   * results withheld), and so does every object of an array (a JSON-RPC batch).
+   */
+  redactMessage(value: JsonValue): JsonValue {
+    if (isJsonObject(value)) return this.redactEvent(value);
+    if (!Array.isArray(value)) return this.redactValue(value);
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]!;
+      value[i] = isJsonObject(item) ? this.redactEvent(item) : this.walker.walk(item, 1);
+    }
+    return value;
   }
 
   redactValue(value: JsonValue): JsonValue {

@@ -122,8 +122,9 @@ export const KEY_HAS_URL = 4;
 
 /**
  * Writes one mask: what replaces `secret`, found by `rule`. The default is `placeholder`
- * ("[REDACTED]", or "redacted" for a URL's user, password and parameters); keyed masking replaces
- * it. Every rule writes its masks through the one function the Redactor hands out.
+ * ("[REDACTED]", or "redacted" for a URL's user, password and parameters); keyed masking
+ * (SecretMask) replaces it. Every rule writes its masks through the one function the Redactor
+ * hands out (`Redactor.mask`), where the rule's name is known.
  */
 export type Mask = (rule: string, secret: JsonValue, placeholder?: string) => string;
 

@@ -1,10 +1,19 @@
 /**
- * Free-text masking: `key=value`, `key: value` and `"key": "value"` pairs whose key is sensitive,
- * and `Bearer <token>` / `Basic <credentials>` after an auth key. Used for tracing's `message`-like
- * fields and for passthrough text lines; URLs inside text are handled by urls.ts, which calls
- * back here for the text between them.
+ * Secrets in free text, wherever a string holds them:
+ * - `key=value`, `key: value` and `"key": "value"` pairs whose key is sensitive, `Bearer <token>` /
+ *   `Basic <credentials>` after an auth key, query parameters in paths without a scheme
+ *   (`/v1/x?api_key=…&page=2`, percent-encoded names too); URLs inside text are handled by
+ *   urls.ts, which calls back here for the text between them;
+ * - PEM private-key blocks (`-----BEGIN … PRIVATE KEY-----`);
+ * - Redis commands (AUTH, HELLO … AUTH, MIGRATE … AUTH | AUTH2, ACL SETUSER … >pass, CONFIG SET
+ *   <secret> value, SENTINEL …), `name value` after a secret-bearing config name (redis.conf
+ *   lines, CONFIG GET output as redis-cli prints it), ACL rules (`user default on #hash`);
+ * - command-line flags (`--password x`, `--api-key=x`, `redis-cli -a x`).
+ *
+ * Every function returns its input (the same string) when nothing was masked, and writes masks
+ * only through the Mask it is given, with the rule's name.
  */
-import { REDACTED, type KeyClassifier, type SecretMask } from './keys';
+import { normaliseKey, REDACTED, SECRET_CONFIG_PARAMETERS, type KeyClassifier, type Mask } from './keys';
 
 export class TextMasker {
   /** Set by maskPairs: the segment ended where a sensitive key's value starts. */
@@ -12,7 +21,7 @@ export class TextMasker {
 
   constructor(
     private readonly keys: KeyClassifier,
-    private readonly mask: SecretMask = null,
+    private readonly mask: Mask,
   ) {}
 
   /**
@@ -29,7 +38,11 @@ export class TextMasker {
       re.lastIndex = 0;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
         const key = m[2]!;
-        if (!this.keys.isSensitiveKey(key)) {
+        // After `?`, `&`, `#` or `;` the pair is a query parameter (`/v1/x?api_key=v&page=2`):
+        // the parameter names of URLs count, and the value ends at the next parameter.
+        const before = m.index > 0 ? s.charCodeAt(m.index - 1) : 0;
+        const query = m[1] === '' && (before === 63 || before === 38 || before === 35 || before === 59) && s.charCodeAt(m.index + m[0].length - 1) === 61;
+        if (!(query ? this.keys.sensitiveUrlParam(key) : this.keys.isSensitiveKey(key))) {
           // Resume right after the key so `a:password=x` still finds `password`.
           re.lastIndex = m.index + m[0].length;
           continue;
@@ -59,6 +72,8 @@ export class TextMasker {
             else suffix = delimiter;
           }
           if (valueEnd >= s.length) this.pendingValue = true;
+        } else if (query) {
+          valueEnd = paramEnd(s, p);
         } else if (c === 123 /* { */ || c === 91 /* [ */) {
           valueEnd = balancedEnd(s, p);
           // `password=[x]hunter2` is one word that starts with a bracket, not a bracketed value.
@@ -75,9 +90,9 @@ export class TextMasker {
           }
         }
         const original = s.slice(valueStart, valueEnd);
-        const replacement = prefix + (this.mask === null ? REDACTED : this.mask(original.slice(prefix.length)));
-        if (original !== replacement && !(prefix === '' && original === '' && suffix === '')) {
-          out += s.slice(copied, valueStart) + replacement;
+        const secret = original.slice(prefix.length);
+        if (secret !== REDACTED && !(prefix === '' && original === '' && suffix === '')) {
+          out += s.slice(copied, valueStart) + prefix + this.mask(prefix === '' ? 'sensitive_pair' : 'authorization', secret);
           copied = valueEnd;
         }
         re.lastIndex = Math.max(valueEnd + suffix.length, m.index + m[0].length);
@@ -85,10 +100,26 @@ export class TextMasker {
       }
     }
     const result = copied === 0 ? s : out + s.slice(copied);
-    if (!/bearer/i.test(result)) return result;
-    const mask = this.mask;
-    if (mask === null) return result.replace(BEARER_RE, 'Bearer ' + REDACTED);
-    return result.replace(BEARER_RE, (m) => 'Bearer ' + mask(m.replace(/^Bearer[ \t]+/i, '')));
+    return /bearer/i.test(result) ? result.replace(BEARER_RE, (_m, token: string) => 'Bearer ' + this.mask('authorization', token)) : result;
+  }
+
+  /** Query parameters whose names are percent-encoded (`?p%61ssword=x`), outside URLs. */
+  maskEncodedParams(s: string): string {
+    if (s.indexOf('%') < 0) return s;
+    ENCODED_PARAM_RE.lastIndex = 0;
+    return s.replace(ENCODED_PARAM_RE, (whole, lead: string, name: string, value: string) => {
+      const decoded = decodeParamName(name);
+      if (decoded === null || value === REDACTED || value === 'redacted' || value === '' || !this.keys.sensitiveUrlParam(decoded)) return whole;
+      return `${lead}${name}=${this.mask('sensitive_pair', value)}`;
+    });
+  }
+}
+
+function decodeParamName(s: string): string | null {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return null;
   }
 }
 
@@ -97,7 +128,10 @@ export class TextMasker {
  * Armenian, zero-width characters and full-width forms, so that `pаssword=` (Cyrillic а),
  * `pass\u200bword=` and `ｐａｓｓｗｏｒｄ=` are read as one key and judged by isSensitiveKey.
  */
-const KEY_EXTRA = '\u00a0-\u024f\u0370-\u03ff\u0400-\u04ff\u0530-\u058f\u200b-\u200f\u2060\ufeff\uff00-\uffef';
+const KEY_EXTRA =
+  '\u00a0-\u024f\u0370-\u03ff\u0400-\u04ff\u0530-\u058f\u200b-\u200f\u2060\ufeff\uff00-\uffef' +
+  // Control characters (not ESC, which starts the colour codes): `password\0=x` is one key.
+  '\\x00-\\x08\\x0b\\x0c\\x0e-\\x1a\\x1c-\\x1f\\x7f';
 
 /**
  * A key, optionally quoted, then `=` or `:` (ANSI colour codes allowed around the separator,
@@ -111,14 +145,17 @@ const PAIR_KEY_RE = new RegExp(
 
 const ANSI_RE = /\x1b\[[0-9;]*m/y;
 
-const BEARER_RE = /\bBearer[ \t]+(?!\[REDACTED\])[A-Za-z0-9\-._~+/]+=*/gi;
+const BEARER_RE = /\bBearer[ \t]+(?!\[REDACTED\])([A-Za-z0-9\-._~+/]+=*)/gi;
+
+const ENCODED_PARAM_RE = /([?&#;])([^=&#;\s"'<>]*%[0-9A-Fa-f]{2}[^=&#;\s"'<>]*)=([^&#;\s"'<>]*)/g;
 
 const AUTH_SCHEMES: ReadonlySet<string> = new Set(['bearer', 'basic', 'digest', 'token']);
 
 function skipSpaceAndAnsi(s: string, p: number): number {
   for (;;) {
     const c = s.charCodeAt(p);
-    if (c === 32 || c === 9) {
+    // Blanks and control characters (a NUL between the separator and the value), not newlines.
+    if (c === 32 || (c <= 31 && c !== 10 && c !== 13 && c !== 27) || c === 127) {
       p++;
       continue;
     }
@@ -162,6 +199,15 @@ function isWordChar(c: number): boolean {
   return c > 32 && c !== 44 /* , */ && c !== 59 /* ; */ && c !== 125 /* } */ && c !== 93 /* ] */ && c !== 41 /* ) */ && c !== 34 && c !== 39 && c !== 38 /* & */ && c !== 92 /* \ */;
 }
 
+/** A query parameter's value runs to the next parameter, fragment, quote or blank. */
+function paramEnd(s: string, p: number): number {
+  for (; p < s.length; p++) {
+    const c = s.charCodeAt(p);
+    if (c <= 32 || c === 38 /* & */ || c === 35 /* # */ || c === 59 /* ; */ || c === 34 || c === 39 || c === 60 || c === 62) return p;
+  }
+  return p;
+}
+
 /** An unquoted value runs to whitespace or an ANSI escape. */
 function unquotedEnd(s: string, p: number): number {
   for (; p < s.length; p++) {
@@ -169,4 +215,306 @@ function unquotedEnd(s: string, p: number): number {
     if (c <= 32) return p;
   }
   return p;
+}
+
+/**
+ * False when a string cannot hold a secret the text rules find: every pair, header, command,
+ * flag and query parameter needs a blank, `=`, `:`, `%` or a control character next to it.
+ */
+export function mayHoldTextSecret(s: string): boolean {
+  if (s.length < 4) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 61 /* = */ || c === 58 /* : */ || c === 37 /* % */ || c === 127) return true;
+  }
+  return false;
+}
+
+const COMMAND_GATE_RE = /auth|hello|migrate|acl|config|sentinel|user|pass|-a /i;
+
+/** False when the text has nothing the Redis and flag rules look for. */
+export function mayHoldCommand(s: string): boolean {
+  return s.length >= 6 && (s.indexOf(' ') >= 0 || s.indexOf('\t') >= 0) && COMMAND_GATE_RE.test(s);
+}
+
+/** What the command, PEM and flag rules need: the mask and the key rules. */
+export interface TextRules {
+  mask: Mask;
+  isSensitiveKey(name: string): boolean;
+}
+
+// ---- PEM private keys ----
+
+const PEM_RE = /-----BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----/g;
+
+/** The body of every `-----BEGIN … PRIVATE KEY-----` block, up to its END line or the end of the text. */
+export function maskPrivateKeyBlocks(s: string, m: TextRules): string {
+  if (s.indexOf('PRIVATE KEY') < 0) return s;
+  PEM_RE.lastIndex = 0;
+  let out = '';
+  let copied = 0;
+  for (let match = PEM_RE.exec(s); match !== null; match = PEM_RE.exec(s)) {
+    const bodyStart = match.index + match[0].length;
+    const endLine = `-----END ${match[1]}-----`;
+    const end = s.indexOf(endLine, bodyStart);
+    const bodyEnd = end < 0 ? s.length : end;
+    const body = s.slice(bodyStart, bodyEnd);
+    const masked = body === REDACTED ? body : m.mask('pem_private_key', body);
+    if (masked !== body) {
+      out += s.slice(copied, bodyStart) + masked;
+      copied = bodyEnd;
+    }
+    PEM_RE.lastIndex = end < 0 ? s.length : end + endLine.length;
+  }
+  return copied === 0 ? s : out + s.slice(copied);
+}
+
+// ---- tokens ----
+
+interface Token {
+  /** Where the token starts and ends in the text (quotes included). */
+  start: number;
+  end: number;
+  /** Its content range (inside quotes), and the content. */
+  from: number;
+  to: number;
+  text: string;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/**
+ * Tokens of one command, redis-cli style ("…" with escapes, '…'), from `p` to `lineEnd` or to a
+ * `;` or `|` that ends the command in text (`AUTH x; then …`).
+ */
+function tokenize(s: string, p: number, lineEnd: number): Token[] {
+  const tokens: Token[] = [];
+  while (p < lineEnd) {
+    const last = tokens[tokens.length - 1];
+    if (last !== undefined && (s.charCodeAt(last.end - 1) === 59 || s.charCodeAt(p) === 59 || s.charCodeAt(p) === 124)) break;
+    while (p < lineEnd && isBlank(s.charCodeAt(p))) p++;
+    if (p >= lineEnd) break;
+    const start = p;
+    const q = s.charCodeAt(p);
+    if (q === 34 || q === 39) {
+      let e = p + 1;
+      while (e < lineEnd && s.charCodeAt(e) !== q) e += s.charCodeAt(e) === 92 && q === 34 ? 2 : 1;
+      const to = Math.min(e, lineEnd);
+      tokens.push({ start, end: Math.min(e + 1, lineEnd), from: start + 1, to, text: s.slice(start + 1, to) });
+      p = e + 1;
+      continue;
+    }
+    while (p < lineEnd && !isBlank(s.charCodeAt(p))) p++;
+    // A trailing separator (`AUTH x;`) is not part of the operand.
+    let to = p;
+    while (to > start + 1 && isTrailing(s.charCodeAt(to - 1))) to--;
+    tokens.push({ start, end: p, from: start, to, text: s.slice(start, to) });
+  }
+  return tokens;
+}
+
+function isTrailing(c: number): boolean {
+  return c === 59 /* ; */ || c === 44 /* , */ || c === 41 /* ) */ || c === 96 /* ` */ || c === 34 || c === 39;
+}
+
+class Edits {
+  private readonly spans: [number, number, string][] = [];
+  constructor(
+    private readonly s: string,
+    private readonly m: TextRules,
+  ) {}
+
+  /** Masks a token's content (after `skip` prefix characters, as the `>` of an ACL rule). */
+  token(rule: string, t: Token | undefined, skip = 0): void {
+    if (t === undefined) return;
+    const from = t.from + skip;
+    if (from >= t.to) return;
+    const secret = this.s.slice(from, t.to);
+    if (secret === REDACTED) return;
+    this.spans.push([from, t.to, this.m.mask(rule, secret)]);
+  }
+
+  apply(): string {
+    if (this.spans.length === 0) return this.s;
+    this.spans.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let copied = 0;
+    for (const [from, to, text] of this.spans) {
+      if (from < copied) continue;
+      out += this.s.slice(copied, from) + text;
+      copied = to;
+    }
+    return out + this.s.slice(copied);
+  }
+}
+
+const upper = (t: Token | undefined): string => (t === undefined ? '' : t.text.toUpperCase());
+
+function isSecretParameter(name: string, m: TextRules): boolean {
+  return SECRET_CONFIG_PARAMETERS.has(normaliseKey(name)) || m.isSensitiveKey(name);
+}
+
+/** ACL rules: `>pass`, `<pass` (add/remove a password), `#hash`, `!hash` (by SHA-256). */
+function maskAclRules(e: Edits, tokens: Token[], from: number): void {
+  for (let i = from; i < tokens.length; i++) {
+    const c = tokens[i]!.text.charCodeAt(0);
+    if (c === 62 /* > */ || c === 60 /* < */ || c === 35 /* # */ || c === 33 /* ! */) e.token('redis_acl_rule', tokens[i], 1);
+  }
+}
+
+/** `name value` pairs (CONFIG SET, SENTINEL SET): values of secret parameters. */
+function maskParameterPairs(e: Edits, tokens: Token[], from: number, m: TextRules): void {
+  for (let i = from; i + 1 < tokens.length; i += 2) if (isSecretParameter(tokens[i]!.text, m)) e.token('redis_config_set', tokens[i + 1]);
+}
+
+/**
+ * One Redis command's operands. `exact`: the tokens are the whole command (a command-like key, or
+ * a command at the start of a line), so AUTH's username can be told from its password.
+ */
+function maskCommand(e: Edits, name: string, t: Token[], exact: boolean, m: TextRules): void {
+  switch (name) {
+    case 'AUTH':
+      // AUTH password | AUTH username password
+      if (exact && t.length === 2) e.token('redis_auth', t[1]);
+      else {
+        e.token('redis_auth', t[0]);
+        if (!exact || t.length > 2) e.token('redis_auth', t[1]);
+      }
+      return;
+    case 'AUTH2':
+      e.token('redis_auth', t.length === 1 ? t[0] : t[1]);
+      return;
+    case 'HELLO':
+      for (let i = 0; i < t.length; i++) {
+        if (upper(t[i]) === 'AUTH') {
+          e.token('redis_auth', t[i + 2] ?? t[i + 1]);
+          return;
+        }
+      }
+      return;
+    case 'MIGRATE':
+      for (let i = 0; i < t.length; i++) {
+        const w = upper(t[i]);
+        if (w === 'AUTH') e.token('redis_auth', t[i + 1]);
+        else if (w === 'AUTH2') e.token('redis_auth', t[i + 2] ?? t[i + 1]);
+      }
+      return;
+    case 'ACL':
+      if (upper(t[0]) === 'SETUSER') maskAclRules(e, t, 2);
+      return;
+    case 'USER':
+      // An ACL file line or ACL LIST output: user <name> <rules…>
+      maskAclRules(e, t, 1);
+      return;
+    case 'CONFIG':
+      if (upper(t[0]) === 'SET') maskParameterPairs(e, t, 1, m);
+      return;
+    case 'SENTINEL': {
+      const sub = upper(t[0]);
+      if (sub === 'SET') maskParameterPairs(e, t, 2, m);
+      else if (sub === 'CONFIG' && upper(t[1]) === 'SET') maskParameterPairs(e, t, 2, m);
+      // sentinel.conf: sentinel auth-pass <master> <password>, sentinel sentinel-pass <password>
+      else if (sub === 'AUTH-PASS') e.token('redis_config_set', t[2]);
+      else if (sub === 'SENTINEL-PASS') e.token('redis_config_set', t[1]);
+      return;
+    }
+  }
+}
+
+const COMMAND_RE = /(AUTH2?|HELLO|MIGRATE|ACL|CONFIG|SENTINEL|user)(?=[ \t])/gi;
+const CONFIG_NAME_RE = /(?<![\w-])(requirepass|masterauth|primaryauth|tls-key-file-pass|tls-client-key-file-pass|sentinel-pass)(?![\w-])/gi;
+const FLAG_RE = /(?<=^|[\s"'`])(--?)([A-Za-z][\w-]{0,63})(?:=|[ \t]+)(?=\S)/g;
+const CLI_RE = /(?:redis|valkey|keydb)-cli\b/;
+
+/** Whether the text before `at` (skipping blanks) ends where a command can start. */
+function atCommandStart(s: string, at: number): boolean {
+  let p = at - 1;
+  while (p >= 0 && isBlank(s.charCodeAt(p))) p--;
+  if (p < 0) return true;
+  const c = s[p]!;
+  return '\n\r>`"\'$:;|(='.includes(c);
+}
+
+function lineEndFrom(s: string, p: number): number {
+  for (; p < s.length; p++) {
+    const c = s.charCodeAt(p);
+    if (c === 10 || c === 13) return p;
+  }
+  return s.length;
+}
+
+/**
+ * Redis commands and config lines in `s`. A command name counts when it is written in capitals,
+ * or when it starts the text, a line, or follows a prompt, quote or colon (`redis> auth x`); a
+ * `user` ACL line only at the start of a line, as ACL files and ACL LIST write it.
+ */
+export function maskRedisText(s: string, m: TextRules): string {
+  if (s.length < 6) return s;
+  const e = new Edits(s, m);
+  COMMAND_RE.lastIndex = 0;
+  for (let match = COMMAND_RE.exec(s); match !== null; match = COMMAND_RE.exec(s)) {
+    const at = match.index;
+    if (at > 0 && /[\w.-]/.test(s[at - 1]!)) continue;
+    const word = match[1]!;
+    const name = word.toUpperCase();
+    const capitals = word === name;
+    const start = atCommandStart(s, at);
+    if (name === 'USER' ? word !== 'user' || !(at === 0 || s[at - 1] === '\n') : !capitals && !start) continue;
+    const lineEnd = lineEndFrom(s, at);
+    const tokens = tokenize(s, at + word.length, lineEnd);
+    maskCommand(e, name, tokens, start, m);
+    // The command's operands are done with (HELLO 3 AUTH … is not read again as AUTH …).
+    COMMAND_RE.lastIndex = Math.max(at + word.length, tokens.length > 0 ? tokens[tokens.length - 1]!.end : 0);
+  }
+  maskConfigValues(s, e);
+  maskFlags(s, e, m);
+  return e.apply();
+}
+
+/**
+ * The value after a secret-bearing config name: `requirepass x` (redis.conf), `masterauth: x`,
+ * `1) "requirepass"` / `2) "x"` (CONFIG GET as redis-cli prints it).
+ */
+function maskConfigValues(s: string, e: Edits): void {
+  CONFIG_NAME_RE.lastIndex = 0;
+  for (let match = CONFIG_NAME_RE.exec(s); match !== null; match = CONFIG_NAME_RE.exec(s)) {
+    let p = match.index + match[0].length;
+    if (s[p] === '"' || s[p] === "'") p++;
+    while (p < s.length && isBlank(s.charCodeAt(p))) p++;
+    if (s[p] === ':' || s[p] === '=') p++;
+    while (p < s.length && isBlank(s.charCodeAt(p))) p++;
+    if (s[p] === '\r') p++;
+    if (s[p] === '\n') {
+      // redis-cli: the value is the next numbered line.
+      p++;
+      const numbered = /^[ \t]*[0-9]+\)[ \t]*/.exec(s.slice(p, p + 16));
+      if (numbered === null) continue;
+      p += numbered[0].length;
+    }
+    if (p >= s.length) continue;
+    e.token('redis_config_value', tokenize(s, p, lineEndFrom(s, p))[0]);
+  }
+}
+
+/** `--password x`, `--api-key=x` (any flag named like a credential), and `-a x` of redis-cli. */
+function maskFlags(s: string, e: Edits, m: TextRules): void {
+  if (s.indexOf('-') < 0) return;
+  const cli = CLI_RE.test(s);
+  FLAG_RE.lastIndex = 0;
+  for (let match = FLAG_RE.exec(s); match !== null; match = FLAG_RE.exec(s)) {
+    const flag = match[2]!;
+    const sensitive = (cli && match[1] === '-' && flag === 'a') || (flag.length > 1 && m.isSensitiveKey(flag));
+    if (!sensitive) continue;
+    const p = match.index + match[0].length;
+    e.token('cli_flag', tokenize(s, p, lineEndFrom(s, p))[0]);
+  }
+}
+
+/** An ACL rule string on its own (`+@all ~* >pass`): password and hash rules masked. */
+export function maskAclText(s: string, m: TextRules): string {
+  const e = new Edits(s, m);
+  maskAclRules(e, tokenize(s, 0, s.length), 0);
+  return e.apply();
 }

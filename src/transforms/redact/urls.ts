@@ -4,11 +4,11 @@
  * slashes. Redis-family URLs are sanitised as redisctl-mcp does (`redis://redacted:redacted@host`);
  * anything malformed fails closed ("[REDACTED]").
  */
-import { REDACTED, type KeyClassifier, type SecretMask } from './keys';
+import { MASK_TOKEN_RE, REDACTED, type KeyClassifier, type Mask } from './keys';
 import type { TextMasker } from './text';
 
 /** What a credential inside a URL becomes; redisctl-mcp writes `redis://redacted:redacted@host`. */
-const URL_MASK = 'redacted';
+export const URL_MASK = 'redacted';
 
 /** Schemes redisctl-mcp sanitises; for these a fragment is masked whole and an `@` in the path fails closed. */
 const REDIS_SCHEMES: ReadonlySet<string> = new Set([
@@ -21,6 +21,9 @@ const REDIS_SCHEMES: ReadonlySet<string> = new Set([
   'valkey+unix',
 ]);
 
+/** `user` and `password` of a userinfo, where either may be a keyed token (`[REDACTED:…:…]`). */
+const USERINFO_RE = /^(\[REDACTED[^\]]*\]|[^:]*)(?::(.*))?$/s;
+
 /** Nested URLs (a URL in a URL's path or query) are followed this deep, then fail closed. */
 const MAX_URL_NESTING = 8;
 
@@ -28,8 +31,13 @@ export class UrlMasker {
   constructor(
     private readonly keys: KeyClassifier,
     private readonly text: TextMasker,
-    private readonly mask: SecretMask = null,
+    private readonly mask: Mask,
   ) {}
+
+  /** The mask of a URL's user, password or parameter (redisctl-mcp writes `redacted`). */
+  private maskPart(secret: string): string {
+    return secret === URL_MASK ? secret : this.mask('url_credentials', secret, URL_MASK);
+  }
 
   /**
    * Masks credentials of every `scheme://` URL in `s`. With `pairs`, the text between URLs gets
@@ -54,7 +62,7 @@ export class UrlMasker {
       let masked: string;
       if (pairs) {
         const gap = this.text.maskPairs(s.slice(copied, start));
-        masked = this.text.pendingValue ? (this.mask === null ? REDACTED : this.mask(token)) : this.maskToken(token, start === at ? '' : s.slice(start, at), nest);
+        masked = this.text.pendingValue ? this.mask('sensitive_pair', token) : this.maskToken(token, start === at ? '' : s.slice(start, at), nest);
         this.text.pendingValue = false;
         out += gap + masked;
         copied = end;
@@ -79,15 +87,15 @@ export class UrlMasker {
    * is unescaped to be checked and escaped again when masked.
    */
   private maskToken(token: string, scheme: string, nest: number): string {
-    if (token.charCodeAt(scheme.length + 1) !== 92 /* \ */) return this.maskUrl(token, scheme, nest);
+    if (token.charCodeAt(scheme.length + 1) !== 92 /* \ */) return this.maskUrl(token, scheme, nest) ?? this.mask('malformed_url', token);
     const plain = token.replace(/\\\//g, '/');
     const masked = this.maskUrl(plain, scheme, nest);
     if (masked === plain) return token;
-    return masked === REDACTED ? masked : masked.replace(/\//g, '\\/');
+    return masked === null ? this.mask('malformed_url', token) : masked.replace(/\//g, '\\/');
   }
 
-  /** One URL token; returns it unchanged when it holds no credentials, "[REDACTED]" when malformed. */
-  private maskUrl(token: string, scheme: string, nest: number): string {
+  /** One URL token; returns it unchanged when it holds no credentials, null when malformed. */
+  private maskUrl(token: string, scheme: string, nest: number): string | null {
     const schemeLower = scheme.toLowerCase();
     const redisFamily = REDIS_SCHEMES.has(schemeLower);
     const bodyStart = scheme.length + 3;
@@ -102,10 +110,10 @@ export class UrlMasker {
     let hostport = authority;
     const at = authority.lastIndexOf('@');
     if (at >= 0) {
-      userinfo = maskUserinfo(authority.slice(0, at), this.mask) + '@';
+      userinfo = this.maskUserinfo(authority.slice(0, at)) + '@';
       hostport = authority.slice(at + 1);
     }
-    if (!validHostPort(hostport)) return REDACTED;
+    if (!validHostPort(hostport)) return null;
 
     const rest = token.slice(i);
     const hash = rest.indexOf('#');
@@ -117,20 +125,20 @@ export class UrlMasker {
 
     // A Redis URL has no `@` after its authority: one there is a password with an unencoded
     // `/`, `?` or `#` in it, so the authority split above was wrong. Fail closed.
-    if (redisFamily && (path.indexOf('@') >= 0 || (query !== null && query.indexOf('@') >= 0))) return REDACTED;
+    if (redisFamily && (path.indexOf('@') >= 0 || (query !== null && query.indexOf('@') >= 0))) return null;
     if (path.indexOf('://') >= 0) {
-      if (nest >= MAX_URL_NESTING) return REDACTED;
+      if (nest >= MAX_URL_NESTING) return null;
       path = this.maskUrls(path, nest + 1, false);
     }
     if (query !== null) {
       query = this.maskParams(query, nest);
-      if (query === null) return REDACTED;
+      if (query === null) return null;
     }
     if (fragment !== null) {
       // redisctl-mcp masks a Redis URL's fragment whole; elsewhere it may carry
       // `#access_token=...`, so it is masked like a query.
-      fragment = redisFamily ? (this.mask === null ? URL_MASK : this.mask(fragment)) : this.maskParams(fragment, nest);
-      if (fragment === null) return REDACTED;
+      fragment = redisFamily ? this.maskPart(fragment) : this.maskParams(fragment, nest);
+      if (fragment === null) return null;
     }
     const result =
       token.slice(0, bodyStart) +
@@ -155,7 +163,8 @@ export class UrlMasker {
       if (name === null) return null;
       const value = part.slice(eq + 1);
       let out = value;
-      if (this.keys.sensitiveUrlParam(name)) out = this.mask === null ? URL_MASK : this.mask(decodeComponent(value) ?? value);
+      // The decoded value is the secret (what `audit-router hash` is given).
+      if (this.keys.sensitiveUrlParam(name)) out = this.maskPart(decodeComponent(value) ?? value);
       else if (value.indexOf('://') >= 0 || /%3a/i.test(value)) {
         // A URL in a parameter (redirect=, url=), possibly percent-encoded.
         if (nest >= MAX_URL_NESTING) return null;
@@ -171,6 +180,32 @@ export class UrlMasker {
     }
     return changed ? parts.join('&') : params;
   }
+  /** `user:password` of a URL, each part masked (redisctl-mcp: `redacted:redacted`). */
+  private maskUserinfo(userinfo: string): string {
+    if (userinfo === '') return '';
+    // user[:password], each part masked alone; a part that already is a keyed token (a `:` in it) kept.
+    const m = USERINFO_RE.exec(userinfo)!;
+    const user = m[1]!;
+    const password = m[2];
+    const part = (p: string) => (p === '' ? '' : MASK_TOKEN_RE.test(p) ? p : this.maskPart(p));
+    return part(user) + (password === undefined ? '' : ':' + part(password));
+  }
+
+  /**
+   * A location (an import or export URI, a path) already redacted as text: the userinfo of one
+   * written without a scheme (`user:pass@host/path`) is masked too.
+   */
+  maskSchemelessUserinfo(rule: string, s: string): string {
+    if (s === REDACTED || urlMark(s, 0) >= 0) return s;
+    const at = s.lastIndexOf('@');
+    if (at <= 0) return s;
+    const slash = s.indexOf('/');
+    // user[:pass]@host… (an @ after the first / is in the path, as in an S3 key)
+    if (slash >= 0 && slash < at) return s;
+    const userinfo = s.slice(0, at);
+    return userinfo === REDACTED ? s : this.mask(rule, userinfo) + s.slice(at);
+  }
+
 }
 
 function isAlpha(c: number): boolean {
@@ -190,19 +225,6 @@ function isTrailingPunctuation(c: number): boolean {
   return c === 46 || c === 44 || c === 59 || c === 58 || c === 33 || c === 63 || c === 41 || c === 125;
 }
 
-function maskUserinfo(userinfo: string, mask: SecretMask): string {
-  if (userinfo === '') return '';
-  if (mask !== null) {
-    // user[:password], each part masked alone; a part that is already a token (its `:` inside) kept.
-    const m = /^(\[REDACTED[^\]]*\]|[^:]*)(?::(.*))?$/s.exec(userinfo)!;
-    const user = m[1]!;
-    const password = m[2];
-    return (user === '' ? '' : mask(user)) + (password === undefined ? '' : ':' + (password === '' ? '' : mask(password)));
-  }
-  const colon = userinfo.indexOf(':');
-  if (colon < 0) return URL_MASK;
-  return (colon > 0 ? URL_MASK : '') + ':' + (colon < userinfo.length - 1 ? URL_MASK : '');
-}
 
 const HOST_RE = /^[A-Za-z0-9\-._~%!$&'()*+;=]*$/;
 

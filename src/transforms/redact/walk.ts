@@ -1,37 +1,60 @@
 /**
- * The walk over a value: every key checked (keys.ts), every string checked for embedded JSON,
- * URLs (urls.ts) and — under text-like keys — key=value text (text.ts); containers nested deeper
- * than maxDepth (embedded JSON strings count) become "[REDACTED]". Containers are mutated in place
- * and untouched values are never copied.
+ * The walk over a value: every key checked (keys.ts), every string checked for embedded JSON (also
+ * behind a BOM or a non-breaking space), URLs (urls.ts) and the free-text rules (text.ts);
+ * containers nested deeper than maxDepth (embedded JSON strings count) become "[REDACTED]".
+ * Containers are mutated in place and untouched values are never copied; integers beyond 2^53
+ * (ExactNumber, util/exact-json.ts) are scalars, and embedded JSON keeps them exact.
  */
+import { isExactNumber, parseJson, stringifyJson } from '../../util/exact-json';
 import type { JsonObject, JsonValue } from '../../util/json';
 import { isJsonObject } from '../../util/json';
-import { KEY_HAS_URL, KEY_SENSITIVE, KEY_TEXT, MASK_TOKEN_RE, REDACTED, type KeyClassifier, type SecretMask } from './keys';
-import type { TextMasker } from './text';
-import type { ToolRule } from './tool-rules';
+import { KEY_HAS_URL, KEY_SENSITIVE, MASK_TOKEN_RE, REDACTED, type KeyClassifier, type Mask } from './keys';
+import { maskPrivateKeyBlocks, maskRedisText, mayHoldCommand, mayHoldTextSecret, type TextMasker, type TextRules } from './text';
+import type { RuleContext, ToolRule } from './tool-rules';
 import { urlMark, type UrlMasker } from './urls';
 
 export class Walker {
+  private readonly rules: TextRules & RuleContext;
+
   constructor(
     private readonly keys: KeyClassifier,
     private readonly text: TextMasker,
     private readonly urls: UrlMasker,
     private readonly maxDepth: number,
-    private readonly mask: SecretMask = null,
-  ) {}
+    private readonly mask: Mask,
+  ) {
+    this.rules = {
+      mask,
+      isSensitiveKey: (name) => keys.isSensitiveKey(name),
+      maskLocation: (rule, location) => this.maskLocation(rule, location),
+    };
+  }
 
-  /** Free text: key=value pairs and URLs. */
+  /**
+   * Free text: PEM private keys, URL credentials, sensitive `key=value` / `key: value` pairs and
+   * authorization headers, query parameters, Redis commands and config lines, command-line flags.
+   */
   redactText(text: string): string {
     if (text.length === 0) return text;
     this.text.pendingValue = false;
-    if (urlMark(text, 0) < 0) return this.text.maskPairs(text);
-    return this.urls.maskUrls(text, 0, true);
+    let s = maskPrivateKeyBlocks(text, this.rules);
+    s = urlMark(s, 0) < 0 ? this.text.maskPairs(s) : this.urls.maskUrls(s, 0, true);
+    s = this.text.maskEncodedParams(s);
+    return mayHoldCommand(s) ? maskRedisText(s, this.rules) : s;
+  }
+
+  /**
+   * A location (import/export URI, path): the text rules, URL credentials, and the userinfo of a
+   * location written without a scheme (`user:pass@host/path`).
+   */
+  maskLocation(rule: string, location: string): string {
+    return this.urls.maskSchemelessUserinfo(rule, this.redactText(location));
   }
 
   walk(value: JsonValue, depth: number): JsonValue {
-    if (typeof value === 'string') return this.redactString(value, depth, false);
-    if (typeof value !== 'object' || value === null) return value;
-    if (depth > this.maxDepth) return REDACTED;
+    if (typeof value === 'string') return this.redactString(value, depth);
+    if (typeof value !== 'object' || value === null || isExactNumber(value)) return value;
+    if (depth > this.maxDepth) return this.mask('max_depth', value);
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i]!;
@@ -46,7 +69,7 @@ export class Walker {
   }
 
   walkObject(obj: JsonObject, depth: number): JsonValue {
-    if (depth > this.maxDepth) return REDACTED;
+    if (depth > this.maxDepth) return this.mask('max_depth', obj);
     let urlKeys = false;
     // for-in over a JSON.parse object walks V8's enum cache; JSON objects have no inherited
     // enumerable keys unless Object.prototype was polluted, which hasOwn guards against.
@@ -56,17 +79,15 @@ export class Walker {
       const item = obj[key]!;
       if ((v & KEY_SENSITIVE) !== 0) {
         // JSON.parse makes `__proto__` an own data property, so a plain assignment updates it.
-        if (this.mask === null) {
-          if (item !== REDACTED) obj[key] = REDACTED;
-        } else {
-          const masked = this.mask(item);
+        if (item !== REDACTED) {
+          const masked = this.mask('sensitive_key', item);
           if (masked !== item) obj[key] = masked;
         }
         continue;
       }
       if ((v & KEY_HAS_URL) !== 0) urlKeys = true;
       let out: JsonValue;
-      if (typeof item === 'string') out = this.redactString(item, depth + 1, (v & KEY_TEXT) !== 0);
+      if (typeof item === 'string') out = this.redactString(item, depth + 1);
       else if (typeof item === 'object' && item !== null) out = this.walk(item, depth + 1);
       else continue;
       if (out !== item) obj[key] = out;
@@ -84,62 +105,77 @@ export class Walker {
     for (let i = 0; i < keys.length; i++) defineOwn(obj, masked[i]!, values[i]!);
   }
 
-  private redactString(s: string, depth: number, text: boolean): JsonValue {
+  /** Every string gets the text rules; one that holds JSON is parsed and redacted as JSON. */
+  private redactString(s: string, depth: number): JsonValue {
     if (s.length === 0 || s === REDACTED) return s;
     let c = s.charCodeAt(0);
-    if (c <= 32) c = firstNonSpace(s);
+    if (c <= 32 || c === 0xfeff || c === 0xa0) {
+      const start = jsonStart(s);
+      const first = start < s.length ? s.charCodeAt(start) : -1;
+      if ((first === 123 || first === 91) && hasForeignSpace(s, start)) {
+        // JSON behind a BOM or a non-breaking space (which JSON.parse refuses) is still JSON.
+        const out = this.redactEmbeddedJson(s.slice(start), depth);
+        return typeof out === 'string' && out !== REDACTED ? s.slice(0, start) + out : out;
+      }
+      c = first;
+    }
+    // A keyed mask token (`[REDACTED:hmac-sha256:…]`) is already redacted.
     if (c === 91 /* [ */ && MASK_TOKEN_RE.test(s)) return s;
-    if (c === 123 /* { */ || c === 91 /* [ */) return this.redactEmbeddedJson(s, depth, text);
+    if (c === 123 /* { */ || c === 91 /* [ */) return this.redactEmbeddedJson(s, depth);
     if (c === 34 /* " */ && s.length > 1 && s.charCodeAt(s.length - 1) === 34) {
       // A JSON string literal (double-encoded JSON, `"{\"password\":...}"`) is decoded and redacted too.
       const inner = decodeJsonString(s);
       if (inner !== null) {
-        if (depth > this.maxDepth) return REDACTED;
-        const out = this.redactString(inner, depth + 1, text);
+        if (depth > this.maxDepth) return this.mask('max_depth', s);
+        const out = this.redactString(inner, depth + 1);
         return out === inner ? s : out === REDACTED ? out : JSON.stringify(out);
       }
     }
-    if (text) return this.redactText(s);
-    return urlMark(s, 0) < 0 ? s : this.urls.maskUrls(s, 0, false);
+    return mayHoldTextSecret(s) ? this.redactText(s) : s;
   }
 
   /** A string holding JSON is parsed, redacted and re-serialised (never copied through raw). */
-  private redactEmbeddedJson(s: string, depth: number, text: boolean): JsonValue {
+  private redactEmbeddedJson(s: string, depth: number): JsonValue {
     let parsed: JsonValue;
     try {
-      parsed = JSON.parse(s) as JsonValue;
+      parsed = parseJson(s);
     } catch {
       // Looks like JSON but is not. With a quote in it, JSON semantics (escaped or duplicate
       // keys) could hide a secret from text masking: fail closed. Without quotes it holds no
       // JSON keys or strings, so text masking ("[1/3] step", "{password=x}") is enough.
-      if (s.indexOf('"') >= 0) return REDACTED;
-      return text || s.indexOf('=') >= 0 || s.indexOf(':') >= 0 ? this.redactText(s) : s;
+      if (s.indexOf('"') >= 0) return this.mask('unparseable_json', s);
+      return this.redactText(s);
     }
     const out = this.walk(parsed, depth + 1);
-    return typeof out === 'string' ? out : JSON.stringify(out);
+    return typeof out === 'string' ? out : stringifyJson(out);
   }
 
   /** A tool's arguments (a JSON string or an object): the generic walk, then the tool's rule. */
   redactToolArguments(rule: ToolRule, value: JsonValue, depth: number): JsonValue {
     let args: JsonValue = value;
-    const embedded = typeof value === 'string';
+    let embedded = false;
+    let prefix = '';
     if (typeof value === 'string') {
       if (value === REDACTED) return value;
+      // Arguments behind a BOM or a non-breaking space are the same arguments.
+      const start = jsonStart(value);
+      if (start > 0 && start < value.length && hasForeignSpace(value, start)) prefix = value.slice(0, start);
       try {
-        args = JSON.parse(value) as JsonValue;
+        args = parseJson(prefix === '' ? value : value.slice(start));
+        embedded = true;
       } catch {
-        return rule.strict ? REDACTED : this.walk(value, depth);
+        return rule.strict ? this.mask('tool_arguments', value) : this.walk(value, depth);
       }
     }
     if (!isJsonObject(args)) {
       // redisctl-mcp: raw-command arguments that are not an object are redacted whole.
-      if (rule.strict) return REDACTED;
+      if (rule.strict) return this.mask('tool_arguments', value);
       return embedded ? this.walk(value, depth) : this.walk(args, depth);
     }
     const out = this.walk(args, embedded ? depth + 1 : depth);
-    if (!isJsonObject(out)) return REDACTED;
-    rule.apply(out, this.mask);
-    return embedded ? JSON.stringify(out) : out;
+    if (!isJsonObject(out)) return this.mask('tool_arguments', value);
+    rule.apply(out, this.rules);
+    return embedded ? prefix + stringifyJson(out) : out;
   }
 }
 
@@ -148,12 +184,28 @@ function defineOwn(obj: JsonObject, key: string, value: JsonValue): void {
   Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
-function firstNonSpace(s: string): number {
-  for (let i = 0; i < s.length; i++) {
+/** Characters that may stand before JSON in a string: JSON white space, a BOM, Unicode spaces. */
+function isLeadingSpace(c: number): boolean {
+  return (
+    c === 32 || c === 9 || c === 10 || c === 13 || c === 0xfeff || c === 0xa0 || c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200b) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  );
+}
+
+/** Index of the first character that is not leading space (the string's length when none). */
+function jsonStart(s: string): number {
+  let i = 0;
+  while (i < s.length && isLeadingSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** True when s[0, end) holds a character that JSON.parse does not take as white space. */
+function hasForeignSpace(s: string, end: number): boolean {
+  for (let i = 0; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return c;
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return true;
   }
-  return -1;
+  return false;
 }
 
 function decodeJsonString(s: string): string | null {
