@@ -9,6 +9,7 @@
  * threw) are redacted by the router already and come in through `writeRedacted()`: they are not
  * redacted twice.
  */
+import { cloneJson, stringifyJson } from '../util/exact-json';
 import type { JsonObject } from '../util/json';
 import type { Logger } from '../util/log';
 import type { Redactor } from '../transforms/redact';
@@ -59,8 +60,8 @@ export class DeadLetterRouter implements DeadLetter {
     if (record.sha256 !== undefined) entry['sha256'] = record.sha256;
     if (record.sink !== undefined) entry['sink'] = record.sink;
     if (record.detail !== undefined) entry['detail'] = record.detail;
-    if (record.event !== undefined) entry['event'] = redact ? this.redactor.redactEvent(structuredClone(record.event)) : record.event;
-    return this.sink.write({ record: entry, json: JSON.stringify(entry), fields: entry });
+    if (record.event !== undefined) entry['event'] = redact ? this.redactor.redactEvent(cloneJson(record.event) as JsonObject) : record.event;
+    return this.sink.write({ record: entry, json: stringifyJson(entry), fields: entry });
   }
 
   drain(): Promise<void> {

@@ -7,11 +7,13 @@
  * Backpressure: after each chunk the core awaits `settle()`, which waits until every sink that
  * asked for it has drained, so the reader never runs ahead of the slowest sink by one chunk.
  */
-import { isJsonObject, type JsonObject } from '../util/json';
+import { hasExactNumber, mayHoldBigInteger, stringifyJson } from '../util/exact-json';
+import type { JsonObject } from '../util/json';
 import type { LineHandler, OversizeLine } from '../framing/lines';
 import type { Logger } from '../util/log';
-import type { Redactor } from '../transforms/redact';
-import { eventFields, isJsonObjectLine, mayBeAudit, type Selector } from '../transforms/select';
+import { REDACTED, type Redactor } from '../transforms/redact';
+import { eventFields, isJsonArrayLine, isJsonObjectLine, mayBeAudit, type Selector } from '../transforms/select';
+import { escapeForTerminal } from '../util/terminal';
 import type { DeadLetterRecord, Sink, SinkEvent } from '../api/sink';
 import type { DeadLetterRouter } from './dead-letter';
 
@@ -90,7 +92,8 @@ export class Router implements LineHandler {
       return;
     }
     const passthrough = this.options.passthrough !== null;
-    if (!isJsonObjectLine(bytes)) {
+    // An array is never an audit event, but passed through it may be a JSON-RPC batch.
+    if (!isJsonObjectLine(bytes) && !(passthrough && isJsonArrayLine(bytes))) {
       if (passthrough) this.passText(bytes.toString('utf8'));
       else this.counters.dropped++;
       return;
@@ -121,13 +124,18 @@ export class Router implements LineHandler {
         this.counters.unparseable++;
         this.deadLetter({ reason: 'unparseable_audit', line: lineNumber, size: raw.length, sha256: sha256(raw), detail: selection.reason });
         return;
+      case 'withheld':
+        // A JSON-RPC message cut short is a tool's output without the structure that says so:
+        // none of it is written, not even text-redacted.
+        if (passthrough) this.passWithheld(lineNumber, selection.reason);
+        else this.counters.dropped++;
+        return;
       case 'json':
         if (passthrough) {
           // An object gets the event rules: a tool event under another target (a server set up
-          // differently) still has its raw-command operands redacted.
-          const { redactor } = this.options;
-          const value = selection.value;
-          this.passJson(JSON.stringify(isJsonObject(value) ? redactor.redactEvent(value) : redactor.redactValue(value)));
+          // differently) still has its raw-command operands redacted; so does each message of a
+          // JSON-RPC batch.
+          this.passJson(stringifyJson(this.options.redactor.redactMessage(selection.value)));
         } else this.counters.dropped++;
         return;
       case 'text':
@@ -146,7 +154,11 @@ export class Router implements LineHandler {
   }
 
   private deliver(record: JsonObject): void {
-    const event: SinkEvent = { record, json: JSON.stringify(record), fields: eventFields(record) };
+    const json = stringifyJson(record);
+    // Sinks that encode the record themselves get plain numbers; the JSON text keeps every
+    // integer exact (the record is the same object unless the line held one beyond 2^53).
+    const plain = mayHoldBigInteger(json) && hasExactNumber(record) ? (JSON.parse(json) as JsonObject) : record;
+    const event: SinkEvent = { record: plain, json, fields: eventFields(plain) };
     for (let i = 0; i < this.sinks.length; i++) {
       const sink = this.sinks[i]!;
       try {
@@ -176,9 +188,16 @@ export class Router implements LineHandler {
     if (!this.options.deadLetter.writeRedacted(record)) this.deadLetterBlocked = true;
   }
 
+  /** A text line: redacted, then made safe for a terminal (control characters escaped). */
   private passText(text: string): void {
     this.counters.passthrough++;
-    this.passthroughBuffer += this.options.redactor.redactText(text) + '\n';
+    this.passthroughBuffer += escapeForTerminal(this.options.redactor.redactText(text)) + '\n';
+  }
+
+  private passWithheld(lineNumber: number, reason: string): void {
+    this.counters.passthrough++;
+    this.options.logger.debug('passthrough line withheld: starts like a JSON-RPC message but does not parse', { line: lineNumber, reason });
+    this.passthroughBuffer += REDACTED + '\n';
   }
 
   private passJson(json: string): void {

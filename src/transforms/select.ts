@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { mayHoldBigInteger, parseJson } from '../util/exact-json';
 import { isJsonObject, type JsonObject, type JsonValue } from '../util/json';
 import { PACKAGE_ROOT } from '../util/paths';
 
@@ -15,6 +16,8 @@ export type Selection =
   | { kind: 'invalid'; record: JsonObject; errors: string[] }
   /** Does not parse, but looks like an audit event: its content must not travel. */
   | { kind: 'unparseable'; reason: string }
+  /** Does not parse, but starts like a JSON-RPC message (a truncated tool result): withheld. */
+  | { kind: 'withheld'; reason: string }
   /** Any other JSON value. */
   | { kind: 'json'; value: JsonValue }
   /** Not JSON: a text line. */
@@ -75,6 +78,11 @@ export function isJsonObjectLine(line: Buffer): boolean {
   return firstNonSpace(line) === BRACE;
 }
 
+/** True when the line opens a JSON array (a JSON-RPC batch, when passed through). */
+export function isJsonArrayLine(line: Buffer): boolean {
+  return firstNonSpace(line) === 0x5b;
+}
+
 /**
  * False only when the bytes cannot be an audit event nor look like one: no "audit", no "tool_",
  * and no \u escape that could spell either. Used to skip parsing lines nobody will see.
@@ -84,25 +92,33 @@ export function mayBeAudit(line: Buffer): boolean {
 }
 
 const LOOKS_LIKE_AUDIT = /"target"\s*:\s*"audit"|"event"\s*:\s*"tool_/;
+/** A JSON-RPC member name, or an escape that could spell one. */
+const LOOKS_LIKE_JSONRPC = /jsonrpc|\\u/i;
 
 export class Selector {
   constructor(private readonly validate: EventValidator) {}
 
-  /** Classifies one decoded JSON-object line (see isJsonObjectLine). */
+  /**
+   * Classifies one decoded JSON-object or -array line (see isJsonObjectLine). Integers beyond 2^53
+   * stay exact in the record (util/exact-json.ts); the schema is checked on the plain parse, so a
+   * line is valid or not exactly as JSON.parse reads it.
+   */
   selectJson(text: string): Selection {
     let value: unknown;
+    const exact = mayHoldBigInteger(text);
     try {
-      value = JSON.parse(text);
+      value = exact ? parseJson(text) : JSON.parse(text);
     } catch (err) {
-      if (LOOKS_LIKE_AUDIT.test(text)) {
-        return { kind: 'unparseable', reason: err instanceof RangeError ? 'too deeply nested to parse' : 'not valid JSON' };
-      }
+      const reason = err instanceof RangeError ? 'too deeply nested to parse' : 'not valid JSON';
+      if (LOOKS_LIKE_AUDIT.test(text)) return { kind: 'unparseable', reason };
+      if (LOOKS_LIKE_JSONRPC.test(text)) return { kind: 'withheld', reason };
       return { kind: 'text', text };
     }
     if (!isJsonObject(value) || value['target'] !== 'audit') return { kind: 'json', value: value as JsonValue };
-    if (this.validate(value)) return { kind: 'audit', record: value };
+    if (this.validate(exact ? JSON.parse(text) : value)) return { kind: 'audit', record: value };
     return { kind: 'invalid', record: value, errors: describeErrors(this.validate.errors) };
   }
+
 }
 
 /** The event's own fields, wherever the layout put them. */
