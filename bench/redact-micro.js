@@ -7,7 +7,7 @@
  * over a mix of typical redisctl-mcp audit events.
  */
 const path = require('node:path');
-const { Redactor } = require(path.join(__dirname, '..', 'dist', 'src', 'redact.js'));
+const { Redactor } = require(path.join(__dirname, '..', 'dist', 'src', 'transforms', 'redact', 'index.js'));
 
 const total = Number(process.argv[2] || 1_000_000);
 

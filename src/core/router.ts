@@ -13,7 +13,7 @@ import type { LineHandler, OversizeLine } from '../framing/lines';
 import type { Logger } from '../util/log';
 import { REDACTED, type Redactor } from '../transforms/redact';
 import { eventFields, isJsonArrayLine, isJsonObjectLine, mayBeAudit, type Selector } from '../transforms/select';
-import { escapeForTerminal } from '../util/terminal';
+import { escapeForTerminal, escapeJsonForTerminal } from '../util/terminal';
 import type { DeadLetterRecord, Sink, SinkEvent } from '../api/sink';
 import type { DeadLetterRouter } from './dead-letter';
 
@@ -202,7 +202,7 @@ export class Router implements LineHandler {
 
   private passJson(json: string): void {
     this.counters.passthrough++;
-    this.passthroughBuffer += json + '\n';
+    this.passthroughBuffer += escapeJsonForTerminal(json) + '\n';
   }
 }
 

@@ -10,15 +10,16 @@
  * lets `JSON.parse` do the rest (same semantics for duplicates, `__proto__`, depth), and turns the
  * marked strings into `ExactNumber`s. `stringifyJson` writes them back digit for digit.
  *
- * The marker holds a random per-process nonce, so input cannot forge one. `stringifyJson` also
- * escapes characters a terminal acts on that `JSON.stringify` leaves raw (DEL, C1 controls, bidi
- * overrides): the JSON means the same, and printing it cannot drive the terminal.
+ * The marker holds a random per-process nonce, so input cannot forge one.
  */
 import { randomBytes } from 'node:crypto';
 import type { JsonObject, JsonValue } from './json';
 
 const NONCE = randomBytes(9).toString('hex');
-/** What an ExactNumber serialises to inside `JSON.stringify`, before stringifyJson unquotes it. */
+/**
+ * What an ExactNumber serialises to inside `JSON.stringify`, before stringifyJson unquotes it. It
+ * starts with a character JSON text rarely holds, so looking for it is a fast scan.
+ */
 const MARK = `~exact-${NONCE}~`;
 const MARK_QUOTED = `"${MARK}`;
 const MARK_RE = new RegExp(`"${MARK}(-?[0-9]+)"`, 'g');
@@ -38,11 +39,23 @@ export class ExactNumber {
   }
 }
 
-const DIGIT_RUN = /[0-9]{16}/;
-
-/** False when `text` cannot hold an integer beyond 2^53 (no run of 16 digits). */
+/**
+ * False when `text` cannot hold an integer beyond 2^53: it has no run of 16 digits. A run that
+ * long covers two positions 8 apart, so only every 8th character is looked at, and the run around
+ * a digit found there is measured.
+ */
 export function mayHoldBigInteger(text: string): boolean {
-  return DIGIT_RUN.test(text);
+  const n = text.length;
+  for (let i = 7; i < n; i += 8) {
+    if (!isDigit(text.charCodeAt(i))) continue;
+    let from = i;
+    while (from > 0 && isDigit(text.charCodeAt(from - 1))) from--;
+    let to = i + 1;
+    while (to < n && isDigit(text.charCodeAt(to))) to++;
+    if (to - from >= 16) return true;
+    i = to; // the next sample is past this run
+  }
+  return false;
 }
 
 /**
@@ -140,25 +153,16 @@ export function isExactNumber(value: unknown): boolean {
  * `JSON.parse` throws.
  */
 export function parseJson(text: string): JsonValue {
-  if (!DIGIT_RUN.test(text)) return JSON.parse(text) as JsonValue;
+  if (!mayHoldBigInteger(text)) return JSON.parse(text) as JsonValue;
   const marked = markBigIntegers(text);
   if (marked === null) return JSON.parse(text) as JsonValue;
   return unmark(JSON.parse(marked) as JsonValue);
 }
 
-/** Characters a terminal acts on that JSON.stringify writes raw: DEL, C1 controls, bidi overrides. */
-const TERMINAL_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-const TERMINAL_UNSAFE_ALL = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-function escapeUnicode(c: string): string {
-  return '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
-}
-
-/** `JSON.stringify` that writes ExactNumbers digit for digit and escapes terminal controls. */
+/** `JSON.stringify` that writes ExactNumbers digit for digit. */
 export function stringifyJson(value: JsonValue): string {
-  let s = JSON.stringify(value);
-  if (s.indexOf(MARK_QUOTED) >= 0) s = s.replace(MARK_RE, '$1');
-  return TERMINAL_UNSAFE.test(s) ? s.replace(TERMINAL_UNSAFE_ALL, escapeUnicode) : s;
+  const s = JSON.stringify(value);
+  return s.indexOf(MARK) < 0 ? s : s.replace(MARK_RE, '$1');
 }
 
 /**

@@ -25,3 +25,12 @@ function visible(c: string): string {
 export function escapeForTerminal(text: string): string {
   return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, visible) : text;
 }
+
+/** Characters a terminal acts on that JSON.stringify writes raw: DEL, C1 controls, bidi overrides. */
+const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const JSON_UNSAFE_ALL = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON text with those characters written as `\uXXXX` escapes: the same JSON, safe to print. */
+export function escapeJsonForTerminal(json: string): string {
+  return JSON_UNSAFE.test(json) ? json.replace(JSON_UNSAFE_ALL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : json;
+}

@@ -221,6 +221,12 @@ function hasNonAscii(s: string): boolean {
 
 // ---- the word rules ----
 
+/**
+ * Names that match the rules but hold no credential (normalised): MCP's progress token and the
+ * opaque cursors of paginated APIs.
+ */
+const HARMLESS_NAMES: ReadonlySet<string> = new Set(['progresstoken', 'pagetoken', 'nextpagetoken', 'nexttoken', 'continuationtoken']);
+
 /** Last words that make a name describe a credential rather than hold one. */
 const DESCRIPTORS: ReadonlySet<string> = new Set([
   'count', 'counts', 'cnt', 'size', 'sizes', 'len', 'length', 'limit', 'limits', 'max', 'min', 'maximum', 'minimum',
@@ -316,6 +322,7 @@ export function keyWords(key: string): string[] {
 export function isCredentialName(normalised: string, words: readonly string[], exact: ReadonlySet<string>): boolean {
   if (normalised === '') return false;
   if (exact.has(normalised)) return true;
+  if (HARMLESS_NAMES.has(normalised)) return false;
   if (words.length > 1 && (DESCRIPTORS.has(words[words.length - 1]!) || QUANTIFIERS.has(words[0]!))) return false;
   for (let i = 0; i < STRONG.length; i++) if (normalised.includes(STRONG[i]!)) return true;
   for (let i = 0; i < GLUED_KEYS.length; i++) if (normalised.includes(GLUED_KEYS[i]!)) return true;
