@@ -373,10 +373,12 @@ function maskParameterPairs(e: Edits, tokens: Token[], from: number, m: TextRule
  * One Redis command's operands. `exact`: the tokens are the whole command (a command-like key, or
  * a command at the start of a line), so AUTH's username can be told from its password.
  */
-function maskCommand(e: Edits, name: string, t: Token[], exact: boolean, m: TextRules): void {
+function maskCommand(e: Edits, name: string, t: Token[], exact: boolean, capitals: boolean, m: TextRules): void {
   switch (name) {
     case 'AUTH':
-      // AUTH password | AUTH username password
+      // AUTH password | AUTH username password. In lower case it is a command only when it has
+      // that shape (`auth failed for user bob` is prose).
+      if (!capitals && t.length > 2) return;
       if (exact && t.length === 2) e.token('redis_auth', t[1]);
       else {
         e.token('redis_auth', t[0]);
@@ -464,7 +466,7 @@ export function maskRedisText(s: string, m: TextRules): string {
     if (name === 'USER' ? word !== 'user' || !(at === 0 || s[at - 1] === '\n') : !capitals && !start) continue;
     const lineEnd = lineEndFrom(s, at);
     const tokens = tokenize(s, at + word.length, lineEnd);
-    maskCommand(e, name, tokens, start, m);
+    maskCommand(e, name, tokens, start, capitals, m);
     // The command's operands are done with (HELLO 3 AUTH … is not read again as AUTH …).
     COMMAND_RE.lastIndex = Math.max(at + word.length, tokens.length > 0 ? tokens[tokens.length - 1]!.end : 0);
   }
