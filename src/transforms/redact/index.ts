@@ -30,6 +30,9 @@ export { BUILTIN_SENSITIVE_KEYS, normaliseKey, REDACTED } from './keys';
 export type { SecretMask } from './keys';
 
 export const DEFAULT_MAX_DEPTH = 64;
+
+/** Rules that withhold a value whole (not one secret): always the plain mask. */
+const WITHHELD_WHOLE: ReadonlySet<string> = new Set(['jsonrpc_result', 'max_depth', 'malformed_url', 'unparseable_json', 'tool_arguments']);
 /** Recursion is bounded by maxDepth, so it must stay far below what the JS stack can take. */
 const MAX_MAX_DEPTH = 1000;
 
@@ -72,7 +75,9 @@ export class Redactor {
    */
   mask(rule: string, secret: JsonValue, placeholder: string = REDACTED): string {
     this.observe?.(rule, secret);
-    return this.secretMask === null ? placeholder : this.secretMask(secret);
+    // What is withheld whole, because it cannot be read safely, stays `[REDACTED]` even with
+    // keyed masking: its token would say nothing useful about a value nobody could name.
+    return this.secretMask === null || WITHHELD_WHOLE.has(rule) ? placeholder : this.secretMask(secret);
   }
 
   isSensitiveKey(key: string): boolean {
