@@ -22,10 +22,10 @@ const NONCE = randomBytes(9).toString('hex');
  */
 const MARK = `~exact-${NONCE}~`;
 const MARK_QUOTED = `"${MARK}`;
-const MARK_RE = new RegExp(`"${MARK}(-?[0-9]+)"`, 'g');
+const MARK_RE = new RegExp(`"${MARK}(-?[0-9][0-9.eE+-]*)"`, 'g');
 
 /**
- * An integer a double cannot hold exactly, kept as its JSON text. A scalar for every rule (the
+ * A number a double cannot hold exactly (an integer beyond 2^53, a long fraction), kept as its JSON text. A scalar for every rule (the
  * redactor masks it under a sensitive key like any number); `JSON.stringify` writes the marker,
  * which stringifyJson turns back into the digits.
  */
@@ -59,8 +59,9 @@ export function mayHoldBigInteger(text: string): boolean {
 }
 
 /**
- * `text` with every integer token outside strings that a double cannot hold exactly replaced by a
- * marked string; null when there is none.
+ * `text` with every number token outside strings that has a run of 16 digits and that a double
+ * would write differently (an integer beyond 2^53, a fraction with more digits than a double
+ * holds) replaced by a marked string; null when there is none.
  */
 function markBigIntegers(text: string): string | null {
   let out: string[] | null = null;
@@ -82,20 +83,19 @@ function markBigIntegers(text: string): string | null {
     let j = c === 45 ? i + 1 : i;
     const digitsFrom = j;
     while (j < n && isDigit(text.charCodeAt(j))) j++;
-    const digits = j - digitsFrom;
-    let integer = true;
+    let longest = j - digitsFrom;
     if (j < n && text.charCodeAt(j) === 46 /* . */) {
-      integer = false;
-      j++;
+      const from = ++j;
       while (j < n && isDigit(text.charCodeAt(j))) j++;
+      longest = Math.max(longest, j - from);
     }
     if (j < n && (text.charCodeAt(j) | 32) === 101 /* e */) {
-      integer = false;
       j++;
       if (j < n && (text.charCodeAt(j) === 43 || text.charCodeAt(j) === 45)) j++;
       while (j < n && isDigit(text.charCodeAt(j))) j++;
     }
-    if (integer && digits >= 16 && !Number.isSafeInteger(Number(text.slice(start, j)))) {
+    // 16 digits or more, and a double would write it differently: keep its text.
+    if (longest >= 16 && JSON.stringify(Number(text.slice(start, j))) !== text.slice(start, j)) {
       out ??= [];
       out.push(text.slice(copied, start), MARK_QUOTED, text.slice(start, j), '"');
       copied = j;

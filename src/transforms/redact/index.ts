@@ -121,11 +121,11 @@ export class Redactor {
    * results withheld), and so does every object of an array (a JSON-RPC batch).
    */
   redactMessage(value: JsonValue): JsonValue {
-    if (isJsonObject(value)) return this.redactEvent(value);
+    if (isJsonObject(value)) return this.redactEvent(withheldResult(value, this));
     if (!Array.isArray(value)) return this.redactValue(value);
     for (let i = 0; i < value.length; i++) {
       const item = value[i]!;
-      value[i] = isJsonObject(item) ? this.redactEvent(item) : this.walker.walk(item, 1);
+      value[i] = isJsonObject(item) ? this.redactEvent(withheldResult(item, this)) : this.walker.walk(item, 1);
     }
     return value;
   }
@@ -137,4 +137,16 @@ export class Redactor {
   redactText(text: string): string {
     return this.walker.redactText(text);
   }
+}
+
+/**
+ * A response that omits the `jsonrpc` member (`{"id":7,"result":…}`) is still a tool's output on
+ * the passthrough: its result is withheld like a JSON-RPC one (redactEvent does that for those with
+ * the member).
+ */
+function withheldResult(message: JsonObject, redactor: Redactor): JsonObject {
+  if (Object.hasOwn(message, 'result') && Object.hasOwn(message, 'id') && !Object.hasOwn(message, 'jsonrpc') && !Object.hasOwn(message, 'target')) {
+    if (message.result !== REDACTED) message.result = redactor.mask('jsonrpc_result', message.result!);
+  }
+  return message;
 }

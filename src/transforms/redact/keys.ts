@@ -248,7 +248,7 @@ const QUANTIFIERS: ReadonlySet<string> = new Set([
 /** Substrings of a normalised name that make it sensitive. */
 const STRONG: readonly string[] = [
   'password', 'passphrase', 'passwd', 'secret', 'credential', 'privatekey', 'apikey', 'apitoken', 'masterauth',
-  'primaryauth', 'requirepass',
+  'primaryauth', 'requirepass', 'passcode', 'passkey', 'pincode',
   // key material
   'keypem', 'pemkey', 'keyder', 'keyjwk', 'keyb64', 'keybase64', 'keymaterial', 'pkcs8', 'pkcs12',
 ];
@@ -259,6 +259,7 @@ const KEY_QUALIFIERS: readonly string[] = [
   'encryption', 'encrypt', 'decryption', 'decrypt', 'ssh', 'gpg', 'pgp', 'rsa', 'ecdsa', 'ec', 'ed25519', 'hmac',
   'aes', 'jwt', 'jws', 'jwe', 'master', 'root', 'deploy', 'service', 'storage', 'account', 'subscription', 'license',
   'auth', 'crypto', 'cipher', 'webhook', 'integration', 'admin', 'bot', 'consumer', 'write', 'ingest', 'dd',
+  'cert', 'certificate', 'priv',
 ];
 /** The glued forms checked as substrings (qualifiers of 3+ letters: `eckey` would match `speckey`). */
 const GLUED_KEYS: readonly string[] = KEY_QUALIFIERS.filter((q) => q.length >= 3).map((q) => q + 'key');
@@ -269,7 +270,7 @@ const MATERIAL_WORDS: ReadonlySet<string> = new Set(['pem', 'der', 'jwk', 'pkcs8
 
 /** Whole words that are credentials. */
 const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
-  'pass', 'pwd', 'pw', 'pswd', 'passw', 'pword', 'auth', 'token', 'cookie', 'otp', 'totp', 'pin', 'bearer',
+  'pass', 'pwd', 'pw', 'pswd', 'passw', 'pword', 'auth', 'token', 'cookie', 'otp', 'totp', 'pin', 'bearer', 'jwt',
 ]);
 
 /** Endings of a normalised name that make it sensitive, with the words that only look like them. */

@@ -225,12 +225,18 @@ export function mayHoldTextSecret(s: string): boolean {
   if (s.length < 4) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c <= 32 || c === 61 /* = */ || c === 58 /* : */ || c === 37 /* % */ || c === 127) return true;
+    if (c <= 32 || c === 61 /* = */ || c === 37 /* % */ || c === 127) return true;
+    // `key:value`, but not the colons of a time or a number (`10:30:00`).
+    if (c === 58 /* : */ && !(i > 0 && isDigitCode(s.charCodeAt(i - 1)) && isDigitCode(s.charCodeAt(i + 1)))) return true;
   }
   return false;
 }
 
-const COMMAND_GATE_RE = /auth|hello|migrate|acl|config|sentinel|user|pass|-a /i;
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+const COMMAND_GATE_RE = /auth|hello|migrate|acl|config|sentinel|user|pass|-a |-u |--/i;
 
 /** False when the text has nothing the Redis and flag rules look for. */
 export function mayHoldCommand(s: string): boolean {
@@ -507,10 +513,16 @@ function maskFlags(s: string, e: Edits, m: TextRules): void {
   FLAG_RE.lastIndex = 0;
   for (let match = FLAG_RE.exec(s); match !== null; match = FLAG_RE.exec(s)) {
     const flag = match[2]!;
-    const sensitive = (cli && match[1] === '-' && flag === 'a') || (flag.length > 1 && m.isSensitiveKey(flag));
-    if (!sensitive) continue;
     const p = match.index + match[0].length;
-    e.token('cli_flag', tokenize(s, p, lineEndFrom(s, p))[0]);
+    const value = tokenize(s, p, lineEndFrom(s, p))[0];
+    // `curl -u user:password`, `--user user:password`: the part after the colon.
+    if ((flag === 'u' || flag === 'user') && value !== undefined && value.text.indexOf('://') < 0) {
+      const colon = value.text.indexOf(':');
+      if (colon >= 0) e.token('cli_flag', value, colon + 1);
+      continue;
+    }
+    const sensitive = (cli && match[1] === '-' && flag === 'a') || (flag.length > 1 && m.isSensitiveKey(flag));
+    if (sensitive) e.token('cli_flag', value);
   }
 }
 

@@ -33,6 +33,7 @@ describe('key names: words and the allow-list', () => {
       'datadog_apikey', 'upstreamApiKey', 'myAccessKeyId', 'masterauth', 'requirepass', 'primaryauth', 'db_pwd', 'passwd',
       'admin_pw', 'redisPass', 'pswd', 'client_key_pem', 'keyPem', 'ssh_key', 'account_key', 'storage_account_key',
       'signing_key_b64', 'x-auth-token', 'bearerToken', 'basic_auth', 'session_cookie', 'otp', 'private_pem',
+      'cert_key', 'tls_certificate_key', 'privkey', 'jwt', 'passcode', 'pin_code',
     ]) {
       expect(r.isSensitiveKey(key), key).toBe(true);
     }
@@ -169,6 +170,8 @@ describe('text rules in any string', () => {
     expect(v('ls -a /tmp')).toBe('ls -a /tmp');
     expect(v('tool --password x2 --api-key=x3 --verbose')).toBe('tool --password [REDACTED] --api-key=[REDACTED] --verbose');
     expect(v('tool --max-tokens 5')).toBe('tool --max-tokens 5');
+    expect(v('curl -u ops:x4 https://h/')).toBe('curl -u ops:[REDACTED] https://h/');
+    expect(v('curl --user ops https://h/')).toBe('curl --user ops https://h/');
   });
 
   it('JSON behind a BOM or a non-breaking space is redacted as JSON, the prefix kept', () => {
@@ -214,6 +217,9 @@ describe('JSON-RPC batches and messages', () => {
       { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'redis_config_set', arguments: { parameter: 'masterauth', value: REDACTED } } },
       'x',
     ]);
+    // A response without the jsonrpc member is still a tool's output.
+    expect(r.redactMessage({ id: 3, result: { text: 'x3' } })).toEqual({ id: 3, result: REDACTED });
+    expect(r.redactMessage({ id: 4, error: { message: 'denied' } })).toEqual({ id: 4, error: { message: 'denied' } });
   });
 });
 
@@ -228,9 +234,10 @@ describe('exact integers', () => {
   });
 
   it('parses and writes integers beyond 2^53 digit for digit, and nothing else differently', () => {
-    const text = '{"a":18446744073709551615,"b":[-9223372036854775808,9007199254740993,9007199254740991,1.5e300,12345678901234567.5],"s":"18446744073709551615","__proto__":{"c":1},"d":1,"d":2}';
+    const text = '{"a":18446744073709551615,"b":[-9223372036854775808,9007199254740993,9007199254740991,1.5e300,12345678901234567.5,0.10000000000000000555,1.0],"s":"18446744073709551615","__proto__":{"c":1},"d":1,"d":2}';
     const v = parseJson(text);
-    expect(stringifyJson(v)).toBe('{"a":18446744073709551615,"b":[-9223372036854775808,9007199254740993,9007199254740991,1.5e+300,12345678901234568],"s":"18446744073709551615","__proto__":{"c":1},"d":2}');
+    // Numbers with 16 digits or more keep their text; the rest is JSON.parse's (1.5e300, 1.0).
+    expect(stringifyJson(v)).toBe('{"a":18446744073709551615,"b":[-9223372036854775808,9007199254740993,9007199254740991,1.5e+300,12345678901234567.5,0.10000000000000000555,1],"s":"18446744073709551615","__proto__":{"c":1},"d":2}');
     expect(isJsonObject((v as JsonObject).a)).toBe(false);
     expect(stringifyJson(cloneJson(v))).toBe(stringifyJson(v));
     expect(() => parseJson('{"a":18446744073709551615')).toThrow(SyntaxError);
