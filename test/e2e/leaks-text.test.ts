@@ -44,6 +44,9 @@ cases.event('ACL SETUSER with passwords and hashes', (s) =>
 cases.event('CONFIG SET of secret parameters, quoted and several pairs', (s) =>
   toolEvent('run_script', { statement: `config set requirepass "${s('cs1')}" maxmemory 1gb masterauth ${s('cs2')}` }),
 );
+cases.event('Redis commands as arrays of strings', (s) =>
+  toolEvent('run_script', { argv: ['AUTH', 'default', s('arr1')], pipeline: [['CONFIG', 'SET', 'masterauth', s('arr2')], ['GET', 'k']] }),
+);
 // The same in free text under ordinary keys.
 cases.event('Redis commands in a message and a note', (s) =>
   toolEvent('list_databases', { note: `replayed: AUTH default ${s('txt1')}; then CONFIG SET masterauth ${s('txt2')}` }, { message: `slowlog: HELLO 3 AUTH ops ${s('txt3')}` }),

@@ -363,7 +363,12 @@ function isSecretParameter(name: string, m: TextRules): boolean {
 }
 
 /** ACL rules: `>pass`, `<pass` (add/remove a password), `#hash`, `!hash` (by SHA-256). */
-function maskAclRules(e: Edits, tokens: Token[], from: number): void {
+/** Where masks of command operands go: a string's spans, or an array's items. */
+interface OperandSink {
+  token(rule: string, t: Token | undefined, skip?: number): void;
+}
+
+function maskAclRules(e: OperandSink, tokens: Token[], from: number): void {
   for (let i = from; i < tokens.length; i++) {
     const c = tokens[i]!.text.charCodeAt(0);
     if (c === 62 /* > */ || c === 60 /* < */ || c === 35 /* # */ || c === 33 /* ! */) e.token('redis_acl_rule', tokens[i], 1);
@@ -371,7 +376,7 @@ function maskAclRules(e: Edits, tokens: Token[], from: number): void {
 }
 
 /** `name value` pairs (CONFIG SET, SENTINEL SET): values of secret parameters. */
-function maskParameterPairs(e: Edits, tokens: Token[], from: number, m: TextRules): void {
+function maskParameterPairs(e: OperandSink, tokens: Token[], from: number, m: TextRules): void {
   for (let i = from; i + 1 < tokens.length; i += 2) if (isSecretParameter(tokens[i]!.text, m)) e.token('redis_config_set', tokens[i + 1]);
 }
 
@@ -379,7 +384,7 @@ function maskParameterPairs(e: Edits, tokens: Token[], from: number, m: TextRule
  * One Redis command's operands. `exact`: the tokens are the whole command (a command-like key, or
  * a command at the start of a line), so AUTH's username can be told from its password.
  */
-function maskCommand(e: Edits, name: string, t: Token[], exact: boolean, capitals: boolean, m: TextRules): void {
+function maskCommand(e: OperandSink, name: string, t: Token[], exact: boolean, capitals: boolean, m: TextRules): void {
   switch (name) {
     case 'AUTH':
       // AUTH password | AUTH username password. In lower case it is a command only when it has
@@ -531,4 +536,31 @@ export function maskAclText(s: string, m: TextRules): string {
   const e = new Edits(s, m);
   maskAclRules(e, tokenize(s, 0, s.length), 0);
   return e.apply();
+}
+
+const ARRAY_COMMANDS: ReadonlySet<string> = new Set(['AUTH', 'HELLO', 'MIGRATE', 'ACL', 'CONFIG', 'SENTINEL']);
+
+/**
+ * A Redis command given as an array of strings (`["AUTH","default","pw"]`, `["CONFIG","SET",
+ * "requirepass","pw"]`) under any tool: its secret operands are masked in place, by the same
+ * grammar as commands in text. Returns whether the array was a command.
+ */
+export function maskCommandArray(items: string[], m: TextRules): boolean {
+  if (items.length < 2) return false;
+  const name = items[0]!.trim().toUpperCase();
+  if (!ARRAY_COMMANDS.has(name)) return false;
+  const tokens: Token[] = [];
+  for (let i = 1; i < items.length; i++) {
+    const text = items[i]!;
+    tokens.push({ start: i, end: i, from: 0, to: text.length, text });
+  }
+  const sink: OperandSink = {
+    token(rule, t, skip = 0) {
+      if (t === undefined || skip >= t.text.length) return;
+      const secret = t.text.slice(skip);
+      if (secret !== REDACTED) items[t.start] = t.text.slice(0, skip) + m.mask(rule, secret);
+    },
+  };
+  maskCommand(sink, name, tokens, true, true, m);
+  return true;
 }

@@ -9,7 +9,7 @@ import { isExactNumber, parseJson, stringifyJson } from '../../util/exact-json';
 import type { JsonObject, JsonValue } from '../../util/json';
 import { isJsonObject } from '../../util/json';
 import { KEY_HAS_URL, KEY_SENSITIVE, MASK_TOKEN_RE, REDACTED, type KeyClassifier, type Mask } from './keys';
-import { maskPrivateKeyBlocks, maskRedisText, mayHoldCommand, mayHoldTextSecret, type TextMasker, type TextRules } from './text';
+import { maskCommandArray, maskPrivateKeyBlocks, maskRedisText, mayHoldCommand, mayHoldTextSecret, type TextMasker, type TextRules } from './text';
 import type { RuleContext, ToolRule } from './tool-rules';
 import { urlMark, type UrlMasker } from './urls';
 
@@ -56,6 +56,10 @@ export class Walker {
     if (typeof value !== 'object' || value === null || isExactNumber(value)) return value;
     if (depth > this.maxDepth) return this.mask('max_depth', value);
     if (Array.isArray(value)) {
+      // A Redis command as an array of strings: its secret operands by the command's grammar.
+      if (value.length > 1 && typeof value[0] === 'string' && value.every((v) => typeof v === 'string')) {
+        maskCommandArray(value as string[], this.rules);
+      }
       for (let i = 0; i < value.length; i++) {
         const item = value[i]!;
         if (typeof item === 'string' || (typeof item === 'object' && item !== null)) {

@@ -259,3 +259,16 @@ describe('terminal escaping', () => {
     expect(escapeJsonForTerminal(JSON.stringify({ m: 'a\u009bb\u2066' }))).toBe('{"m":"a\\u009bb\\u2066"}');
   });
 });
+
+describe('Redis commands as arrays of strings, under any tool', () => {
+  it('masks the secret operands by the command grammar', () => {
+    expect(r.redactValue({ argv: ['AUTH', 'default', 'x1'] })).toEqual({ argv: ['AUTH', 'default', REDACTED] });
+    expect(r.redactValue({ argv: ['auth', 'x2'] })).toEqual({ argv: ['auth', REDACTED] });
+    expect(r.redactValue(['CONFIG', 'SET', 'requirepass', 'x3', 'maxmemory', '1gb'])).toEqual(['CONFIG', 'SET', 'requirepass', REDACTED, 'maxmemory', '1gb']);
+    expect(r.redactValue(['ACL', 'SETUSER', 'u', 'on', '>x4'])).toEqual(['ACL', 'SETUSER', 'u', 'on', '>[REDACTED]']);
+    expect(r.redactValue(['HELLO', '3', 'AUTH', 'u', 'x5'])).toEqual(['HELLO', '3', 'AUTH', 'u', REDACTED]);
+    expect(r.redactValue(['GET', 'k'])).toEqual(['GET', 'k']);
+    // An array in a command's place that does not have AUTH's shape fails closed on its first two operands.
+    expect(r.redactValue(['auth', 'failed', 'for', 'bob'])).toEqual(['auth', REDACTED, REDACTED, 'bob']);
+  });
+});
