@@ -57,9 +57,7 @@ export class Walker {
     if (depth > this.maxDepth) return this.mask('max_depth', value);
     if (Array.isArray(value)) {
       // A Redis command as an array of strings: its secret operands by the command's grammar.
-      if (value.length > 1 && typeof value[0] === 'string' && value.every((v) => typeof v === 'string')) {
-        maskCommandArray(value as string[], this.rules);
-      }
+      if (value.length > 1 && typeof value[0] === 'string' && allStrings(value)) maskCommandArray(value as string[], this.rules);
       for (let i = 0; i < value.length; i++) {
         const item = value[i]!;
         if (typeof item === 'string' || (typeof item === 'object' && item !== null)) {
@@ -135,7 +133,20 @@ export class Walker {
         return out === inner ? s : out === REDACTED ? out : JSON.stringify(out);
       }
     }
-    return mayHoldTextSecret(s) ? this.redactText(s) : s;
+    if (!mayHoldTextSecret(s)) return s;
+    // A Redis key or a colon list (`lb:weekly`, `rate:api:10.0.0.1`): only a `key:value` pair can
+    // be in it, so the text rules run only when a word before a colon is a sensitive key.
+    if (isColonList(s) && !this.sensitiveBeforeColon(s)) return s;
+    return this.redactText(s);
+  }
+
+  private sensitiveBeforeColon(s: string): boolean {
+    for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) {
+      let from = i;
+      while (from > 0 && i - from < 128 && isKeyChar(s.charCodeAt(from - 1))) from--;
+      if (from < i && this.keys.isSensitiveKey(s.slice(from, i))) return true;
+    }
+    return false;
   }
 
   /** A string holding JSON is parsed, redacted and re-serialised (never copied through raw). */
@@ -210,6 +221,24 @@ function hasForeignSpace(s: string, end: number): boolean {
     if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return true;
   }
   return false;
+}
+
+function allStrings(a: JsonValue[]): boolean {
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'string') return false;
+  return true;
+}
+
+/** No blank, control, quote, backslash, `=`, `%`, `/` or non-ASCII: words and colons only. */
+function isColonList(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c >= 127 || c === 34 || c === 39 || c === 92 || c === 61 || c === 37 || c === 47) return false;
+  }
+  return true;
+}
+
+function isKeyChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
 }
 
 function decodeJsonString(s: string): string | null {
