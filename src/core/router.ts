@@ -7,7 +7,7 @@
  * Backpressure: after each chunk the core awaits `settle()`, which waits until every sink that
  * asked for it has drained, so the reader never runs ahead of the slowest sink by one chunk.
  */
-import { hasExactNumber, mayHoldBigInteger, stringifyJson } from '../util/exact-json';
+import { hasExactNumber, stringifyJson } from '../util/exact-json';
 import type { JsonObject } from '../util/json';
 import type { LineHandler, OversizeLine } from '../framing/lines';
 import type { Logger } from '../util/log';
@@ -108,7 +108,7 @@ export class Router implements LineHandler {
     switch (selection.kind) {
       case 'audit':
         this.counters.audit++;
-        this.deliver(this.options.redactor.redactEvent(selection.record));
+        this.deliver(this.options.redactor.redactEvent(selection.record), selection.exact);
         return;
       case 'invalid':
         this.counters.invalid++;
@@ -153,11 +153,12 @@ export class Router implements LineHandler {
     this.deadLetter({ reason: 'oversize_line', line: info.line, size: info.size, sha256: info.sha256 });
   }
 
-  private deliver(record: JsonObject): void {
+  /** `exact`: the line had a run of 16 digits, so the record may hold an ExactNumber. */
+  private deliver(record: JsonObject, exact: boolean): void {
     const json = stringifyJson(record);
     // Sinks that encode the record themselves get plain numbers; the JSON text keeps every
     // integer exact (the record is the same object unless the line held one beyond 2^53).
-    const plain = mayHoldBigInteger(json) && hasExactNumber(record) ? (JSON.parse(json) as JsonObject) : record;
+    const plain = exact && hasExactNumber(record) ? (JSON.parse(json) as JsonObject) : record;
     const event: SinkEvent = { record: plain, json, fields: eventFields(plain) };
     for (let i = 0; i < this.sinks.length; i++) {
       const sink = this.sinks[i]!;

@@ -10,8 +10,8 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../util/json';
 import { PACKAGE_ROOT } from '../util/paths';
 
 export type Selection =
-  /** A valid audit event (parsed, not yet redacted). */
-  | { kind: 'audit'; record: JsonObject }
+  /** A valid audit event (parsed, not yet redacted); `exact`: it may hold an ExactNumber. */
+  | { kind: 'audit'; record: JsonObject; exact: boolean }
   /** Parsed, target "audit", but fails the schema. */
   | { kind: 'invalid'; record: JsonObject; errors: string[] }
   /** Does not parse, but looks like an audit event: its content must not travel. */
@@ -115,7 +115,7 @@ export class Selector {
       return { kind: 'text', text };
     }
     if (!isJsonObject(value) || value['target'] !== 'audit') return { kind: 'json', value: value as JsonValue };
-    if (this.validate(exact ? JSON.parse(text) : value)) return { kind: 'audit', record: value };
+    if (this.validate(exact ? JSON.parse(text) : value)) return { kind: 'audit', record: value, exact };
     return { kind: 'invalid', record: value, errors: describeErrors(this.validate.errors) };
   }
 
