@@ -2,7 +2,7 @@
 'use strict';
 /**
  * False positives of the redaction rules: every mask the Redactor writes is recorded (through its
- * `mask` option, with the rule's name) and judged against the ground truth.
+ * `observe` option, with the rule's name) and judged against the ground truth.
  *   node bench/redact-fp.js [lines] [seed]          the generated stream (scripts/generate-stream.js)
  *   node bench/redact-fp.js --file examples/redisctl-mcp-stderr.log
  * On the generated stream a mask is a true positive when what it replaces holds a planted secret
@@ -43,7 +43,7 @@ let current = [];
 /** rule -> { tp, fp, already, samples } */
 const byRule = new Map();
 const redactor = new Redactor({
-  mask(rule, secret, placeholder) {
+  observe(rule, secret) {
     const text = typeof secret === 'string' ? secret : JSON.stringify(secret);
     let entry = byRule.get(rule);
     if (!entry) byRule.set(rule, (entry = { tp: 0, fp: 0, already: 0, samples: new Map() }));
@@ -54,7 +54,6 @@ const redactor = new Redactor({
       const sample = text.length > 60 ? text.slice(0, 57) + '...' : text;
       entry.samples.set(sample, (entry.samples.get(sample) ?? 0) + 1);
     }
-    return placeholder;
   },
 });
 

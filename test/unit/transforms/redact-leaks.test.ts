@@ -192,19 +192,19 @@ describe('the mask seam', () => {
   it('writes every mask through one function, with the rule name and the secret', () => {
     const seen: [string, string][] = [];
     const keyed = new Redactor({
-      mask: (rule, secret, placeholder) => {
-        seen.push([rule, typeof secret === 'string' ? secret : JSON.stringify(secret)]);
-        return placeholder === 'redacted' ? 'h' : `[H:${seen.length}]`;
-      },
+      observe: (rule, secret) => void seen.push([rule, typeof secret === 'string' ? secret : JSON.stringify(secret)]),
+      mask: (secret) => `[H:${String(secret)}]`,
     });
-    const out = keyed.redactValue({ password: 's1', url: 'redis://u:s2@h', note: 'AUTH s3', pem: '-----BEGIN PRIVATE KEY-----s4' });
-    expect(out).toEqual({ password: '[H:1]', url: 'redis://h:h@h', note: 'AUTH [H:4]', pem: '-----BEGIN PRIVATE KEY-----[H:5]' });
+    const out = keyed.redactValue({ password: 's1', url: 'redis://u:s2@h', note: 'AUTH s3', pem: '-----BEGIN PRIVATE KEY-----s4', bad: '{"a":"s5' });
+    expect(out).toEqual({ password: '[H:s1]', url: 'redis://[H:u]:[H:s2]@h', note: 'AUTH [H:s3]', pem: '-----BEGIN PRIVATE KEY-----[H:s4]', bad: REDACTED });
     expect(seen).toEqual([
       ['sensitive_key', 's1'],
       ['url_credentials', 'u'],
       ['url_credentials', 's2'],
       ['redis_auth', 's3'],
       ['pem_private_key', 's4'],
+      // What is withheld whole stays [REDACTED] with keyed masking, but is observed.
+      ['unparseable_json', '{"a":"s5'],
     ]);
   });
 });
