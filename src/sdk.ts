@@ -14,8 +14,8 @@
 export type * from './api/sink';
 export { newCounters, undelivered } from './api/sink';
 export type * from './api/source';
-export { LineSink, ioErrorCode, MAX_BATCH_CHARS, HIGH_WATER_CHARS } from './delivery/line-writer';
-export type { Target } from './delivery/line-writer';
+export { LineSink, ioErrorCode, MAX_BATCH_CHARS, HIGH_WATER_CHARS, LINE_SINK_DEFAULTS } from './delivery/line-writer';
+export type { Target, LineSinkOptions } from './delivery/line-writer';
 export * from './delivery/index';
 export { Waiters, untilDeadline } from './delivery/waiters';
 export { ConfigError, SinkError } from './util/errors';

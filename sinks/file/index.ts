@@ -5,6 +5,12 @@
  * Rotated files are named `<file>.<UTC yyyymmddThhmmss.mmm>Z.<nnn>[.gz]`, e.g.
  * `audit.jsonl.20260305T103000.123Z.001.gz`: they sort by name in the order they were written
  * (`listRotated`). The sink also serves as the dead-letter destination (`role: 'dead_letter'` in its context).
+ *
+ * Disk full and I/O errors (ENOSPC, EDQUOT, EIO, EROFS) never lose the batch being written: the
+ * bytes a failed write left are cut off again, the batch waits in memory (up to `queue`) and is
+ * written again after a backoff (`retry`), in order, once space returns (the line writer). If
+ * cutting a torn line off fails too, the next write starts with a newline, so a reader never
+ * sees a valid record glued to a torn one.
  */
 import { readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -13,8 +19,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createStream } from 'rotating-file-stream';
 import type { Options as RfsOptions, RotatingFileStream } from 'rotating-file-stream';
-import { ChainWriter, chainSettings, ConfigError, SinkError, LineSink, ioErrorCode, parseBytes, parseDuration } from '../../src/sdk';
-import type { ChainSettings, Target, LogFields, SinkContext, SinkFactory, SinkOptions } from '../../src/sdk';
+import { ChainWriter, chainSettings, ConfigError, SinkError, LineSink, LINE_SINK_DEFAULTS, ioErrorCode, parseBytes, parseDuration } from '../../src/sdk';
+import type { ChainSettings, LineSinkOptions, Target, LogFields, SinkContext, SinkFactory, SinkOptions } from '../../src/sdk';
 import OPTIONS_SCHEMA from './options.schema.json';
 
 /** What `--file <path>` (a path alone) gets. */
@@ -23,11 +29,21 @@ export const FILE_DEFAULTS = { size: '100M', compress: 'gzip', max_files: 14, mo
 /** After a write error, new writes are failed at once for this long before the file is opened again. */
 const RETRY_AFTER_MS = 1000;
 
+/** Errors a full or failing disk gives, after which writing again later may succeed. */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EAGAIN', 'ENOMEM']);
+
 interface FileSettings {
   path: string;
   rfs: RfsOptions;
   /** The tamper-evident chain (option `integrity`), or null. */
   chain: ChainSettings | null;
+  queue: NonNullable<LineSinkOptions['queue']>;
+  retry: NonNullable<LineSinkOptions['retry']>;
+}
+
+/** Shared by every stream of one sink: a torn line that could not be cut off is ended first. */
+interface TornLine {
+  torn: boolean;
 }
 
 class FileSink extends LineSink {
@@ -37,13 +53,22 @@ class FileSink extends LineSink {
   private released = false;
   /** Seals every line with its sequence number and chain value (docs/integrity.md). */
   private chain: ChainWriter | null = null;
+  private readonly tornLine: TornLine = { torn: false };
 
   constructor(
     name: string,
     context: SinkContext,
     private readonly settings: FileSettings,
   ) {
-    super(name, 'file', context.logger, context.role === 'dead_letter' ? null : context.deadLetter);
+    super(name, 'file', context.logger, context.role === 'dead_letter' ? null : context.deadLetter, {
+      queue: settings.queue,
+      retry: settings.retry,
+      ...(context.latency ? { latency: context.latency } : {}),
+    });
+  }
+
+  protected override retryable(error: Error): boolean {
+    return RETRYABLE_CODES.has(ioErrorCode(error));
   }
 
   /**
@@ -100,8 +125,10 @@ class FileSink extends LineSink {
     return this.stream;
   }
 
-  protected writeFailed(stream: Writable, _error: Error): void {
+  protected writeFailed(stream: Writable, error: Error): void {
     this.drop(stream);
+    // A retryable failure is retried on the line sink's backoff, which then opens the file again.
+    if (this.retryable(error)) this.retryAt = 0;
   }
 
   protected async release(): Promise<void> {
@@ -131,7 +158,7 @@ class FileSink extends LineSink {
       this.report(error);
       this.drop(stream);
     });
-    stream.on('open', () => hardenFileHandle(stream));
+    stream.on('open', () => hardenFileHandle(stream, this.tornLine));
     this.chain?.watch(stream); // after the hardening: the chain wraps the hardened handle
     stream.on('rotated', (rotated) => {
       fsyncPath(rotated);
@@ -165,13 +192,14 @@ function endStream(stream: Writable): Promise<void> {
 export const optionsSchema: object = OPTIONS_SCHEMA;
 
 export const createSink: SinkFactory = async (options, context) => {
-  const sink = new FileSink(context.name, context, fileSettings(options, context.baseDir));
+  const where = context.role === 'dead_letter' ? 'dead_letter' : `sinks.${context.name}`;
+  const sink = new FileSink(context.name, context, fileSettings(options, context.baseDir, where));
   await sink.start();
   return sink;
 };
 
 /** Turns validated options into rotating-file-stream options. Throws ConfigError on values it cannot use. */
-function fileSettings(options: SinkOptions, baseDir: string): FileSettings {
+function fileSettings(options: SinkOptions, baseDir: string, where: string): FileSettings {
   const raw = options['path'];
   if (typeof raw !== 'string' || raw === '') throw new ConfigError('a path is required', undefined, 'path');
   const path = resolve(baseDir, raw);
@@ -203,7 +231,35 @@ function fileSettings(options: SinkOptions, baseDir: string): FileSettings {
   rfs.mode = parseInt(mode, 8);
 
   if (!rfs.maxFiles && !rfs.maxSize) delete rfs.history;
-  return { path, rfs, chain: chainSettings(options['integrity'], baseDir) };
+  return { path, rfs, chain: chainSettings(options['integrity'], baseDir), ...queueAndRetry(options, where) };
+}
+
+/** `queue = { max_events, max_bytes }` and `retry = { initial_backoff, max_backoff }`, as for network sinks. */
+function queueAndRetry(options: SinkOptions, where: string): Pick<FileSettings, 'queue' | 'retry'> {
+  const table = (key: string): Record<string, unknown> => {
+    const v = options[key];
+    if (v === undefined) return {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('must be a table', undefined, `${where}.${key}`);
+    return v as Record<string, unknown>;
+  };
+  const q = table('queue');
+  const r = table('retry');
+  const maxEvents = q['max_events'] ?? LINE_SINK_DEFAULTS.queue.maxEvents;
+  if (typeof maxEvents !== 'number' || !Number.isSafeInteger(maxEvents) || maxEvents < 1)
+    throw new ConfigError('must be a whole number of at least 1', undefined, `${where}.queue.max_events`);
+  const maxBytes = q['max_bytes'] === undefined ? LINE_SINK_DEFAULTS.queue.maxBytes : bytes(q['max_bytes'], `${where}.queue.max_bytes`, 1);
+  const ms = (key: string, fallback: number): number => {
+    const v = r[key];
+    if (v === undefined) return fallback;
+    const n = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : null;
+    if (n === null || n < 1) throw new ConfigError('must be a duration of at least 1ms, such as "100ms"', undefined, `${where}.retry.${key}`);
+    return n;
+  };
+  const initialBackoffMs = ms('initial_backoff', LINE_SINK_DEFAULTS.retry.initialBackoffMs);
+  const maxBackoffMs = ms('max_backoff', Math.max(LINE_SINK_DEFAULTS.retry.maxBackoffMs, initialBackoffMs));
+  if (maxBackoffMs < initialBackoffMs)
+    throw new ConfigError('must not be smaller than retry.initial_backoff', undefined, `${where}.retry.max_backoff`);
+  return { queue: { maxEvents, maxBytes }, retry: { initialBackoffMs, maxBackoffMs } };
 }
 
 function option(options: SinkOptions, key: string, fallback: unknown): unknown {
@@ -302,20 +358,27 @@ interface WritableHandle {
 }
 
 const HARDENED = Symbol('audit-router.hardened');
+const NEWLINE = Buffer.from('\n');
 
 /**
  * rotating-file-stream writes with one `FileHandle.write` and ignores `bytesWritten`, so a short
  * write (disk almost full) would lose the rest of the batch silently; and it never fsyncs. Its
  * handle (a private field, checked defensively) is given a write that loops until everything is
- * written (cutting a partial line back off on failure) and a close that fsyncs first.
+ * written (cutting a partial line back off on failure) and a close that waits for the write in
+ * flight and fsyncs first.
  */
-function hardenFileHandle(stream: RotatingFileStream): void {
+function hardenFileHandle(stream: RotatingFileStream, tornLine: TornLine): void {
   const fh = (stream as unknown as { file?: FileHandle }).file as (WritableHandle & { [HARDENED]?: true }) | undefined;
   if (!fh || fh[HARDENED] || typeof fh.write !== 'function' || typeof fh.close !== 'function') return;
   fh[HARDENED] = true;
   const write = fh.write.bind(fh);
   const close = fh.close.bind(fh);
-  fh.write = async (buffer: Buffer) => {
+  // The write in flight, so a close (a destroy at the shutdown deadline) waits for it to finish
+  // cutting a torn line off instead of closing the handle under it.
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const guarded = async (data: Buffer): Promise<{ bytesWritten: number }> => {
+    // A torn line left behind by an earlier failure is ended before anything else is written.
+    const buffer = tornLine.torn ? Buffer.concat([NEWLINE, data]) : data;
     let offset = 0;
     try {
       while (offset < buffer.length) {
@@ -324,12 +387,32 @@ function hardenFileHandle(stream: RotatingFileStream): void {
         offset += bytesWritten;
       }
     } catch (error) {
-      if (offset > 0) await fh.stat().then((s) => fh.truncate(s.size - offset)).catch(() => {});
+      if (offset > 0) {
+        const written = offset;
+        await fh
+          .stat()
+          .then((s) => fh.truncate(s.size - written))
+          .then(
+            // Cut back: the file is as it was before this write (a torn line before it stays torn).
+            () => {},
+            // Not cut back: the file now ends with what was written; torn unless that was a whole line.
+            () => {
+              tornLine.torn = buffer[written - 1] !== 0x0a;
+            },
+          );
+      }
       throw error;
     }
-    return { bytesWritten: offset };
+    tornLine.torn = false;
+    return { bytesWritten: data.length };
+  };
+  fh.write = (data: Buffer) => {
+    const result = guarded(data);
+    inFlight = result.catch(() => {});
+    return result;
   };
   fh.close = async () => {
+    await inFlight;
     await fh.datasync().catch(() => {});
     return close();
   };

@@ -52,6 +52,19 @@ export function runWrapped(command: string[], logger: Logger): Wrapped {
     process.off('SIGHUP', onHup);
   });
   logger.debug('wrapped command started', { command: file, pid: child.pid ?? null });
+  let exited = false;
+  void exit.then(() => (exited = true));
+  const terminate = (graceMs: number): void => {
+    if (exited) return;
+    logger.info('stopping the wrapped command', { sent: 'SIGTERM', pid: child.pid ?? null, grace_ms: graceMs });
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      if (exited) return;
+      logger.info('stopping the wrapped command', { sent: 'SIGKILL', pid: child.pid ?? null });
+      child.kill('SIGKILL');
+    }, graceMs);
+    timer.unref();
+  };
   const source: Source = {
     name: 'wrapper',
     chunks: child.stderr!,
@@ -59,6 +72,7 @@ export function runWrapped(command: string[], logger: Logger): Wrapped {
     stop: () => {},
     // Only SIGHUP reaches the router in wrapper mode.
     signals,
+    terminate,
   };
   return { source, exit };
 }

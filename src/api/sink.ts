@@ -69,6 +69,35 @@ export function undelivered(c: SinkCounters): number {
   return Math.max(0, c.accepted - c.delivered - c.deadLettered - c.buffered);
 }
 
+/**
+ * How a sink is doing, for readiness, metrics and fail-closed (`on_audit_failure`). Optional:
+ * a plugin without `health()` counts as healthy and always accepting.
+ */
+export interface SinkHealth {
+  /** False from a failed attempt until the next success, and while credentials are refused. */
+  readonly healthy: boolean;
+  /**
+   * False when the sink cannot take responsibility for the next event now: writes failing
+   * (disk full), buffer full, receiver down past the buffer.
+   */
+  readonly accepting: boolean;
+  /** Failed delivery attempts since the last success. */
+  readonly failedAttempts: number;
+  /** The receiver refuses the credentials. */
+  readonly authRefused: boolean;
+  /** When an event was last delivered (ms since the epoch), or null. */
+  readonly lastDeliveryMs: number | null;
+  /** Events retried, by error class; the values add up to `counters.retried`. */
+  readonly retries: Readonly<Record<string, number>>;
+  /** The errno code or error class of the current failure, for the log line naming the cause. */
+  readonly cause: string | null;
+}
+
+/** Told when events are delivered, with how long ago they were accepted (metrics; optional). */
+export interface DeliveryLatency {
+  delivered(seconds: number, events: number): void;
+}
+
 export interface Sink {
   /** The config name (`[sinks.<name>]`), or the flag that made it (`file`, `stdout`). */
   readonly name: string;
@@ -82,6 +111,8 @@ export interface Sink {
   write(event: SinkEvent): boolean;
   /** Resolves once the sink can take more events. */
   drain(): Promise<void>;
+  /** How the sink is doing (readiness, metrics, fail-closed). Optional. */
+  health?(): SinkHealth;
   /** SIGHUP: reopen files so external rotation (logrotate) keeps working. Optional. */
   reopen?(): Promise<void>;
   /**
@@ -144,6 +175,8 @@ export interface SinkContext {
   readonly role?: SinkRole;
   /** Where a sink that writes to standard output writes (default `process.stdout`; tests pass another). */
   readonly stdout?: Writable;
+  /** Present when metrics are on: report accepted → delivered times to it. */
+  readonly latency?: DeliveryLatency;
 }
 
 /** A sink's options: the `[sinks.<name>]` table minus `type`, already validated. */

@@ -24,4 +24,9 @@ export interface Source {
    * keeps SIGTERM/SIGINT for its command and passes only SIGHUP on.
    */
   readonly signals?: EventEmitter;
+  /**
+   * on_audit_failure = "exit": make the producer stop (a wrapper: SIGTERM to its command, SIGKILL
+   * after `graceMs`) while the core reads on to the end. Optional: without it the core calls `stop()`.
+   */
+  terminate?(graceMs: number): void;
 }

@@ -4,7 +4,7 @@
  * Exit 0 when valid, 2 when not.
  */
 import { Command } from 'commander';
-import { loadConfig, type ConfigFlags, type RouterConfig } from '../core/config';
+import { isRequired, loadConfig, type ConfigFlags, type RouterConfig } from '../core/config';
 import { Redactor } from '../transforms/redact';
 
 /** The resolved pipeline, as check-config prints it: secrets in sink options redacted. */
@@ -28,6 +28,9 @@ export function describeConfig(config: RouterConfig): unknown {
     dead_letter: config.deadLetter ? sink(config.deadLetter) : null,
     shutdown_timeout_ms: config.shutdownTimeoutMs,
     log_level: config.logLevel,
+    on_audit_failure: config.onAuditFailure,
+    required_sinks: config.sinks.filter(isRequired).map((s) => s.name),
+    api: config.api,
   };
 }
 

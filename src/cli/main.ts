@@ -31,6 +31,7 @@ function addRouteOptions(cmd: Command): Command {
     .option('--passthrough', 'write non-audit lines to stderr, redacted, instead of dropping them')
     .option('--max-line-bytes <n>', 'longest accepted line, in bytes (default 1048576)')
     .option('--shutdown-timeout <duration>', 'how long to drain sinks at exit (default "30s")')
+    .option('--api-address <host:port>', 'serve /healthz, /readyz, /metrics (and /tap with api.tap) here; off by default')
     .addOption(new Option('--log-level <level>', 'our own diagnostics on stderr').choices(LEVELS as string[]));
 }
 
@@ -86,8 +87,22 @@ export async function mainAsync(argv: string[]): Promise<number> {
       const wrapped = runWrapped(command, logger);
       const routed = await run(config, { source: wrapped.source, logger });
       const status = await wrapped.exit;
-      // The command's own status, unless it succeeded and audit events were lost.
-      code = status === 0 ? routed : status;
+      // The command's own status, unless it succeeded and audit events were lost, or the
+      // router stopped it because an audit sink failed (on_audit_failure = "exit": 3).
+      const { EXIT_AUDIT_FAILURE } = require('../core/run') as typeof import('../core/run');
+      code = routed === EXIT_AUDIT_FAILURE ? routed : status === 0 ? routed : status;
+    });
+  program
+    .command('tap')
+    .description('print, live, the redacted events a running router routes (its GET /tap; needs api.tap = true)')
+    .exitOverride()
+    .option('--address <host:port>', "the router's --api-address", '127.0.0.1:8686')
+    .option('--limit <n>', 'exit after this many events')
+    .action(async (flags: { address: string; limit?: string }) => {
+      const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+      if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) throw new ConfigError('--limit must be a whole number above 0');
+      const { runTap } = require('./tap') as typeof import('./tap');
+      code = await runTap({ address: flags.address, ...(limit !== undefined ? { limit } : {}) });
     });
   program.addCommand(checkConfigCommand());
   const setCode = (c: number): void => {

@@ -16,6 +16,10 @@ import { redactionMode, type RedactionMode } from '../integrity/options';
 
 export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+export const DEFAULT_AUDIT_FAILURE_GRACE_MS = 10_000;
+
+/** What happens when a required sink cannot take an event (docs/config.md). */
+export type OnAuditFailure = 'continue' | 'block' | 'exit';
 
 export interface SinkSpec {
   name: string;
@@ -23,6 +27,8 @@ export interface SinkSpec {
   options: SinkOptions;
   /** Relative paths in the options resolve against this (the config file's directory, or the cwd). */
   baseDir: string;
+  /** Every event must reach it to count as recorded (`required`; default: file sinks, disk-buffered network sinks). */
+  required?: boolean;
 }
 
 export interface RouterConfig {
@@ -36,6 +42,11 @@ export interface RouterConfig {
   deadLetter: SinkSpec | null;
   shutdownTimeoutMs: number;
   logLevel: Level;
+  onAuditFailure: OnAuditFailure;
+  auditFailureGraceMs: number;
+  /** The API server, or null when off (the default). */
+  api: { address: string; tap: boolean; retryBudget: number | undefined } | null;
+  metrics: { toolLabels: boolean; toolLabelsMax: number | undefined };
 }
 
 /** The command-line flags that feed the config (see src/cli/main.ts). */
@@ -52,6 +63,7 @@ export interface ConfigFlags {
   maxLineBytes?: string;
   logLevel?: string;
   shutdownTimeout?: string;
+  apiAddress?: string;
 }
 
 // strictTypes off: sizes and durations are deliberately `integer | string` with keywords for each.
@@ -220,6 +232,18 @@ async function validateSink(spec: SinkSpec, file: string | undefined, key: strin
   if (schema) validateAgainst(schema, spec.options, file, key);
 }
 
+/**
+ * Whether every event must reach `spec` to count as recorded (on_audit_failure): its `required`
+ * key, or by default file sinks and network sinks with a disk buffer (the sinks that take
+ * durable responsibility for an event); stdout and memory-buffered network sinks are best effort.
+ */
+export function isRequired(spec: SinkSpec): boolean {
+  if (spec.required !== undefined) return spec.required;
+  if (spec.type === 'file') return true;
+  const buffer = spec.options['buffer'];
+  return isJsonObject(buffer as JsonValue) && (buffer as JsonObject)['type'] === 'disk';
+}
+
 /** Builds and validates the whole config. Throws ConfigError; starts nothing. */
 export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<RouterConfig> {
   const cwd = process.cwd();
@@ -258,8 +282,9 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
 
   const sinks: SinkSpec[] = [];
   for (const [name, table] of Object.entries(section('sinks'))) {
-    const { type, ...options } = table as JsonObject;
+    const { type, required, ...options } = table as JsonObject;
     const spec: SinkSpec = { name, type: type as string, options, baseDir };
+    if (typeof required === 'boolean') spec.required = required;
     await validateSink(spec, file, `sinks.${name}`);
     sinks.push(spec);
   }
@@ -290,7 +315,24 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     await validateSink(deadLetter, file, 'dead_letter');
   }
 
+  const apiSection = section('api');
+  const metricsSection = section('metrics');
+  const apiAddress = flags.apiAddress ?? (apiSection['address'] as string | undefined);
+  if (apiAddress !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):\d{1,5}$/.test(apiAddress.trim())) {
+    throw new ConfigError('must be host:port, such as "127.0.0.1:8686"', flags.apiAddress !== undefined ? undefined : file, flags.apiAddress !== undefined ? '--api-address' : 'api.address');
+  }
+
   return {
+    onAuditFailure: ((doc['on_audit_failure'] as OnAuditFailure | undefined) ?? 'continue'),
+    auditFailureGraceMs: duration(doc['audit_failure_grace'], DEFAULT_AUDIT_FAILURE_GRACE_MS, file, 'audit_failure_grace'),
+    api:
+      apiAddress === undefined
+        ? null
+        : { address: apiAddress, tap: (apiSection['tap'] as boolean | undefined) ?? false, retryBudget: apiSection['retry_budget'] as number | undefined },
+    metrics: {
+      toolLabels: (metricsSection['tool_labels'] as boolean | undefined) ?? false,
+      toolLabelsMax: metricsSection['tool_labels_max'] as number | undefined,
+    },
     file: file ?? null,
     input: {
       maxLineBytes,

@@ -43,6 +43,8 @@ export interface RouterOptions {
   /** Where passthrough lines go (already redacted, newline-terminated), or null to drop them. */
   passthrough: ((text: string) => void) | null;
   logger: Logger;
+  /** Sees every redacted event after the sinks (the tap, tool labels); absent unless the API server wants it. */
+  onEvent?: ((event: SinkEvent) => void) | null;
 }
 
 export class Router implements LineHandler {
@@ -61,9 +63,11 @@ export class Router implements LineHandler {
   private deadLetterBlocked = false;
   private readonly throwing = new Set<Sink>();
   private passthroughBuffer = '';
+  private readonly onEvent: ((event: SinkEvent) => void) | null;
 
   constructor(private readonly options: RouterOptions) {
     this.sinks = options.sinks;
+    this.onEvent = options.onEvent ?? null;
   }
 
   /** Flushes passthrough and resolves once every sink can take more (call after each chunk). */
@@ -168,6 +172,7 @@ export class Router implements LineHandler {
         this.sinkThrew(sink, err, record);
       }
     }
+    if (this.onEvent !== null) this.onEvent(event);
   }
 
   /**

@@ -4,9 +4,15 @@
  * every sink, and compute the exit status. The only file that knows every stage.
  *
  * Exit status: 0 when input ended and every accepted event was delivered (or, by a sink's own
- * policy, kept in its disk buffer or dead-lettered); 1 when some could not be written.
+ * policy, kept in its disk buffer or dead-lettered); 1 when some could not be written, or a
+ * required sink could not record some (on_audit_failure = "continue"); 3 when
+ * on_audit_failure = "exit" stopped the run (src/core/audit-guard.ts).
+ *
+ * With `api.address` set, the API server (src/observe/, loaded only then, with prom-client)
+ * starts before the sinks, so the probes answer during start-up, and stops after the finished line.
  */
-import type { RouterConfig, SinkSpec } from './config';
+import { isRequired, type RouterConfig, type SinkSpec } from './config';
+import { AuditGuard } from './audit-guard';
 import { LineSplitter } from '../framing/lines';
 import type { Source } from '../api/source';
 import type { SinkRole } from '../api/sink';
@@ -17,7 +23,14 @@ import { Router } from './router';
 import { Redactor } from '../transforms/redact';
 import { loadSinkModule } from './registry';
 import { loadAuditValidator, Selector } from '../transforms/select';
-import { undelivered, type DeadLetter, type Sink } from '../api/sink';
+import { undelivered, type DeadLetter, type DeliveryLatency, type Sink } from '../api/sink';
+import type { ApiServer } from '../observe/server';
+import type { RunPhase, RunView } from '../observe/view';
+
+/** Exit status when on_audit_failure = "exit" stopped the run. */
+export const EXIT_AUDIT_FAILURE = 3;
+/** Distinct redaction rule names counted; more (there are not: the redactor has a fixed set) count as "other". */
+const MAX_REDACTION_RULES = 64;
 
 export interface RunIO {
   source: Source;
@@ -26,10 +39,16 @@ export interface RunIO {
   passthrough?: (text: string) => void;
 }
 
-async function buildSink(spec: SinkSpec, logger: Logger, deadLetter: DeadLetter, role: SinkRole = 'sink'): Promise<Sink> {
+async function buildSink(
+  spec: SinkSpec,
+  logger: Logger,
+  deadLetter: DeadLetter,
+  role: SinkRole = 'sink',
+  latency?: DeliveryLatency,
+): Promise<Sink> {
   const mod = await loadSinkModule(spec.type, spec.baseDir);
   try {
-    return await mod.createSink(spec.options, { name: spec.name, logger, deadLetter, baseDir: spec.baseDir, role });
+    return await mod.createSink(spec.options, { name: spec.name, logger, deadLetter, baseDir: spec.baseDir, role, ...(latency ? { latency } : {}) });
   } catch (err) {
     throw err instanceof SinkError ? err : new SinkError(`could not start: ${(err as Error).message}`, spec.name, { cause: err });
   }
@@ -38,7 +57,24 @@ async function buildSink(spec: SinkSpec, logger: Logger, deadLetter: DeadLetter,
 export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   const { logger, source } = io;
   const signals = source.signals ?? process;
-  const redactor = new Redactor({ fields: [...config.redact.fields, ...config.redact.policyFields], mask: config.redact.mask });
+  // Masks by rule, for the finished line and audit_router_redactions_total{rule}: one increment
+  // per mask written (the Redactor's observe seam); the rule names are the redactor's own, capped
+  // all the same so a label set can never grow without bound.
+  const redactions: Record<string, number> = {};
+  let ruleNames = 0;
+  const countMask = (rule: string): void => {
+    const seen = redactions[rule];
+    if (seen !== undefined) redactions[rule] = seen + 1;
+    else if (ruleNames < MAX_REDACTION_RULES) {
+      ruleNames++;
+      redactions[rule] = 1;
+    } else redactions['other'] = (redactions['other'] ?? 0) + 1;
+  };
+  const redactor = new Redactor({
+    fields: [...config.redact.fields, ...config.redact.policyFields],
+    mask: config.redact.mask,
+    observe: countMask,
+  });
   const selector = new Selector(loadAuditValidator());
 
   // Signal handlers go in before the sinks start (opening files, loading a client can take a
@@ -70,16 +106,50 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
     signals.off('SIGHUP', onHup);
   };
 
+  // What the API server sees (src/observe/view.ts): read at scrape time, never pushed.
+  let phase: RunPhase = 'starting';
+  let router: Router | null = null;
+  const required: Sink[] = [];
+  const requiredNames = new Set(config.sinks.filter(isRequired).map((s) => s.name));
+  const guard = new AuditGuard(config.onAuditFailure, required, logger);
+  const view: RunView = {
+    phase: () => phase,
+    lines: () => (router ? [{ source: null, counters: router.counters }] : []),
+    sinks: () => (deadLetterSink ? [...sinks, deadLetterSink] : sinks),
+    required: () => requiredNames,
+    redactions: () => redactions,
+    auditFailures: () => guard.failures,
+    blocked: () => guard.blocked,
+    blockedSeconds: () => guard.blockedSeconds,
+    sourceFiles: () => [],
+  };
+
   const noDeadLetter = new DeadLetterRouter(null, redactor, logger);
   let deadLetter: DeadLetterRouter;
+  let api: ApiServer | null = null;
   try {
+    if (config.api) {
+      const { startApiServer } = require('../observe/server') as typeof import('../observe/server');
+      api = await startApiServer(
+        view,
+        { ...config.api, toolLabels: config.metrics.toolLabels, toolLabelsMax: config.metrics.toolLabelsMax },
+        logger,
+      );
+    }
     // The dead-letter role: the file sink then counts its own write failures as failed instead of
     // handing them to a dead letter, so they change the exit status.
-    deadLetterSink = config.deadLetter ? await buildSink(config.deadLetter, logger, noDeadLetter, 'dead_letter') : null;
+    deadLetterSink = config.deadLetter
+      ? await buildSink(config.deadLetter, logger, noDeadLetter, 'dead_letter', api?.recorder(config.deadLetter.name))
+      : null;
     deadLetter = new DeadLetterRouter(deadLetterSink, redactor, logger);
-    for (const spec of config.sinks) sinks.push(await buildSink(spec, logger, deadLetter));
+    for (const spec of config.sinks) {
+      const sink = await buildSink(spec, logger, deadLetter, 'sink', api?.recorder(spec.name));
+      sinks.push(sink);
+      if (requiredNames.has(spec.name)) required.push(sink);
+    }
   } catch (err) {
     detach();
+    await api?.close();
     throw err;
   }
 
@@ -87,13 +157,21 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
     ? (io.passthrough ?? writeStderr)
     : null;
   const splitter = new LineSplitter(config.input.maxLineBytes);
-  const router = new Router({
+  const routing = new Router({
     selector,
     redactor,
     sinks,
     deadLetter,
     passthrough,
     logger,
+    onEvent: api?.onEvent ?? null,
+  });
+  router = routing;
+  guard.watch(() => {
+    if (stopping) return;
+    stopping = 'audit_failure';
+    if (source.terminate) source.terminate(config.auditFailureGraceMs);
+    else source.stop();
   });
 
   logger.info('started', {
@@ -102,14 +180,19 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
     passthrough: passthrough !== null,
     max_line_bytes: config.input.maxLineBytes,
     redact_fields: config.redact.fields.length + config.redact.policyFields.length,
+    on_audit_failure: config.onAuditFailure,
+    required: [...requiredNames].join(','),
   });
+  phase = 'running';
 
   let inputError: string | null = null;
   try {
     for await (const chunk of source.chunks) {
-      splitter.push(chunk, router);
-      await router.settle();
-      if (stopping) break;
+      splitter.push(chunk, routing);
+      await routing.settle();
+      // on_audit_failure = "exit" with a wrapper reads on until the stopped command's stderr ends.
+      if (stopping && !(stopping === 'audit_failure' && source.terminate)) break;
+      await guard.afterChunk(() => stopping !== null);
     }
   } catch (err) {
     // Destroying the input to stop on a signal ends the loop with a premature-close error.
@@ -117,9 +200,11 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
     if (!stopping) inputError = (err as NodeJS.ErrnoException).code ?? (err as Error).name ?? 'error';
   }
   if (inputError) logger.error('input failed; routing what was read', { error: inputError });
+  phase = 'stopping';
+  guard.stop();
   // End of input: a last line that had no newline.
-  splitter.end(router);
-  await router.settle();
+  splitter.end(routing);
+  await routing.settle();
 
   const deadline = Date.now() + config.shutdownTimeoutMs;
   await Promise.all(sinks.map((s) => s.close(deadline)));
@@ -129,18 +214,35 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   const lost = sinks.reduce((n, s) => n + undelivered(s.counters), 0) + deadLetter.lostEvents + deadLetter.failed;
   const perSink: Record<string, unknown> = {};
   for (const s of sinks) perSink[s.name] = { ...s.counters };
+  const auditFailures = guard.failures;
   logger.info('finished', {
-    ...router.counters,
+    ...routing.counters,
     dead_lettered: deadLetter.total,
     dead_letter_failed: deadLetter.failed,
     sinks: perSink,
     lost,
+    audit_failures: auditFailures,
+    redactions: { ...redactions },
     reason: stopping ?? (inputError ? 'input_error' : 'eof'),
   });
+  await api?.close();
+  const exitCause = guard.exitCause;
+  if (exitCause) {
+    logger.error('stopped by on_audit_failure = "exit"', { sink: exitCause.sink.name, cause: exitCause.cause, lost });
+    return EXIT_AUDIT_FAILURE;
+  }
   if (lost > 0) {
     const where = sinks.filter((s) => undelivered(s.counters) > 0).map((s) => s.name);
     if (deadLetter.failed > 0 || deadLetter.lostEvents > 0) where.push('dead_letter');
     logger.error(`${lost} accepted events could not be written`, { lost, sinks: where.join(',') });
+    return 1;
+  }
+  if (guard.unrecorded > 0) {
+    const where = required.filter((s) => s.counters.deadLettered + s.counters.failed > 0).map((s) => s.name);
+    logger.error(`${guard.unrecorded} events were not recorded by a required sink (kept in the dead letter)`, {
+      audit_failures: auditFailures,
+      sinks: where.join(','),
+    });
     return 1;
   }
   return 0;

@@ -6,8 +6,9 @@
  * One batch is in flight at a time, always the oldest events: order is kept, acknowledgements
  * are a moving cursor, and a retry never overtakes newer events.
  */
-import type { DeadLetterReason, Sink, SinkContext, SinkCounters, SinkEvent } from '../api/sink';
+import type { DeadLetterReason, Sink, SinkContext, SinkCounters, SinkEvent, SinkHealth } from '../api/sink';
 import { newCounters } from '../api/sink';
+import { AcceptClock } from './accept-clock';
 import { backoffDelay } from './backoff';
 import { DiskStore } from './disk-store';
 import { DeliveryError, timeoutError, toDeliveryError } from './errors';
@@ -92,6 +93,9 @@ class DeliveryPipeline implements DeliverySink {
   /** While credentials are refused: no request before this time (ms since the epoch). */
   private authRetryAt = 0;
   private authDetail = '';
+  private lastDeliveryMs: number | null = null;
+  private readonly retries: Record<string, number> = {};
+  private readonly clock: AcceptClock | null;
 
   constructor(params: DeliverySinkParams) {
     this.name = params.context.name;
@@ -102,6 +106,7 @@ class DeliveryPipeline implements DeliverySink {
     this.random = params.random ?? Math.random;
     this.measure = (event) => this.transport.size(event);
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.clock = params.context.latency ? new AcceptClock(params.context.latency) : null;
     const buffer = params.config.buffer;
     if (buffer.type === 'disk') {
       const disk = new DiskStore({
@@ -114,6 +119,7 @@ class DeliveryPipeline implements DeliverySink {
       this.store = disk;
       // Events a previous run accepted count as accepted here: they must be delivered too.
       this.counters.accepted = disk.replayed;
+      if (disk.replayed > 0) this.clock?.accepted(disk.replayed);
       if (disk.replayed > 0) {
         params.context.logger.info('disk buffer: replaying events from a previous run', {
           sink: this.name,
@@ -133,6 +139,19 @@ class DeliveryPipeline implements DeliverySink {
     return store instanceof DiskStore
       ? { replayed: store.replayed, tornRecords: store.tornRecords }
       : { replayed: 0, tornRecords: 0 };
+  }
+
+  health(): SinkHealth {
+    const appendFailing = this.counters.lastError === 'io' && !this.healthy;
+    return {
+      healthy: this.healthy,
+      accepting: !this.closing && !this.full() && !appendFailing,
+      failedAttempts: this.failedAttempts,
+      authRefused: this.authRetryAt > 0,
+      lastDeliveryMs: this.lastDeliveryMs,
+      retries: this.retries,
+      cause: this.counters.lastError,
+    };
   }
 
   write(event: SinkEvent): boolean {
@@ -166,6 +185,7 @@ class DeliveryPipeline implements DeliverySink {
       return true;
     }
     counters.bufferedBytes = this.store.bytes;
+    this.clock?.accepted();
     this.kick(true);
     return this.config.whenFull === 'drop_newest' || !this.full();
   }
@@ -307,6 +327,7 @@ class DeliveryPipeline implements DeliverySink {
         }
         case 'retryable': {
           this.counters.retried += entries.length;
+          this.retries[failure.errorClass] = (this.retries[failure.errorClass] ?? 0) + entries.length;
           const delay = backoffDelay(
             attempt,
             this.config.retry.initialBackoffMs,
@@ -390,6 +411,11 @@ class DeliveryPipeline implements DeliverySink {
   }
 
   private ack(entries: Entry[], delivered: number): void {
+    if (delivered > 0) {
+      this.clock?.delivered(delivered);
+      this.lastDeliveryMs = Date.now();
+    }
+    if (entries.length > delivered) this.clock?.discarded(entries.length - delivered);
     try {
       this.store.ack(entries);
     } catch (error) {

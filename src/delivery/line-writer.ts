@@ -6,12 +6,21 @@
  * previous write completed) and exactly one batch is handed to the stream at a time. One write
  * in flight means its callback tells exactly which events reached the OS: a stream that fails
  * in the middle of a multi-chunk `_writev` would report every chunk failed, written or not.
+ *
+ * A write failing with an error the destination may recover from (`retryable`: disk full, I/O
+ * error) does not lose the batch: it goes back to the head of the queue and is written again
+ * after a backoff, in order, while the sink reports itself unhealthy and not accepting. New
+ * events still queue in memory up to `queue` (events, bytes); beyond that they are handed to the
+ * dead letter at once, so a full disk never stalls the input unless the core decides to
+ * (`on_audit_failure = "block"`).
  */
 import type { Writable } from 'node:stream';
 import type { JsonObject } from '../util/json';
 import type { Logger, LogFields } from '../util/log';
 import { newCounters } from '../api/sink';
-import type { DeadLetter, Sink, SinkCounters, SinkEvent } from '../api/sink';
+import type { DeadLetter, DeliveryLatency, Sink, SinkCounters, SinkEvent, SinkHealth } from '../api/sink';
+import { AcceptClock } from './accept-clock';
+import { backoffDelay } from './backoff';
 import { untilDeadline, Waiters } from './waiters';
 
 /** A batch is sealed once it reaches this many UTF-16 units (about bytes for JSON). */
@@ -19,6 +28,18 @@ export const MAX_BATCH_CHARS = 64 * 1024;
 /** `write()` returns false once this much is waiting; `drain()` resolves at half of it. */
 export const HIGH_WATER_CHARS = 1024 * 1024;
 const LOW_WATER_CHARS = HIGH_WATER_CHARS / 2;
+
+/** How failed writes are retried and how much waits meanwhile (file sink `queue`, `retry`). */
+export interface LineSinkOptions {
+  readonly queue?: { readonly maxEvents: number; readonly maxBytes: number };
+  readonly retry?: { readonly initialBackoffMs: number; readonly maxBackoffMs: number };
+  readonly latency?: DeliveryLatency;
+}
+
+export const LINE_SINK_DEFAULTS = {
+  queue: { maxEvents: 10_000, maxBytes: 16 * 1024 * 1024 },
+  retry: { initialBackoffMs: 100, maxBackoffMs: 5_000 },
+} as const;
 
 interface Batch {
   readonly data: string;
@@ -49,6 +70,18 @@ export abstract class LineSink implements Sink {
   private closing: Promise<void> | null = null;
   /** Set by `close()`: later writes are failed at once. */
   protected closed = false;
+  /** Events waiting (queued, open, in flight). */
+  private pendingCount = 0;
+  /** Set from a retryable write failure until a write succeeds. */
+  private failing = false;
+  private failedAttempts = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private cause: string | null = null;
+  private lastDeliveryMs: number | null = null;
+  private readonly retries: Record<string, number> = {};
+  private readonly clock: AcceptClock | null;
+  private readonly queueLimit: { readonly maxEvents: number; readonly maxBytes: number };
+  private readonly retry: { readonly initialBackoffMs: number; readonly maxBackoffMs: number };
 
   constructor(
     readonly name: string,
@@ -56,7 +89,28 @@ export abstract class LineSink implements Sink {
     protected readonly logger: Logger,
     /** Where failed events go; null when this sink is itself the dead-letter destination. */
     private readonly deadLetter: DeadLetter | null,
+    options: LineSinkOptions = {},
   ) {
+    this.clock = options.latency ? new AcceptClock(options.latency) : null;
+    this.queueLimit = options.queue ?? LINE_SINK_DEFAULTS.queue;
+    this.retry = options.retry ?? LINE_SINK_DEFAULTS.retry;
+  }
+
+  /** Whether a failed write is worth retrying (the batch is kept) rather than dead-lettered. */
+  protected retryable(_error: Error): boolean {
+    return false;
+  }
+
+  health(): SinkHealth {
+    return {
+      healthy: !this.failing,
+      accepting: !this.failing && !this.closed,
+      failedAttempts: this.failedAttempts,
+      authRefused: false,
+      lastDeliveryMs: this.lastDeliveryMs,
+      retries: this.retries,
+      cause: this.cause,
+    };
   }
 
   /** The stream to write the next batch to (see `Target`). May throw: treated as `false`. */
@@ -80,6 +134,13 @@ export abstract class LineSink implements Sink {
       return true;
     }
     const chars = event.json.length + 1;
+    if (this.failing && (this.pendingCount >= this.queueLimit.maxEvents || this.pendingChars + chars > this.queueLimit.maxBytes)) {
+      // The destination fails and the queue is full: this event cannot wait in order.
+      this.fail({ data: event.json + '\n', count: 1, chars: 0, settled: true }, `queue full while writes fail (${this.cause ?? 'error'})`);
+      return true;
+    }
+    this.clock?.accepted();
+    this.pendingCount++;
     this.open = this.open + event.json + '\n';
     this.openCount++;
     this.openChars += chars;
@@ -91,11 +152,12 @@ export abstract class LineSink implements Sink {
       this.scheduled = true;
       setImmediate(this.onTick);
     }
-    return this.pendingChars < HIGH_WATER_CHARS;
+    return this.failing || this.pendingChars < HIGH_WATER_CHARS;
   }
 
   drain(): Promise<void> {
-    if (this.pendingChars < HIGH_WATER_CHARS) return Promise.resolve();
+    // While writes fail, waiting would stall the input: events queue (up to `queue`) instead.
+    if (this.failing || this.pendingChars < HIGH_WATER_CHARS) return Promise.resolve();
     return this.drainWaiters.wait();
   }
 
@@ -111,14 +173,15 @@ export abstract class LineSink implements Sink {
       await this.release();
     })();
     if ((await untilDeadline(done, deadline)) === 'expired') {
-      this.failPending('close deadline reached');
+      this.stopRetrying();
+      this.failPending(this.failing ? `close deadline reached while writes fail (${this.cause ?? 'error'})` : 'close deadline reached');
       this.abandon();
     }
   }
 
   /** Writes the next batch when none is in flight. Subclasses call it when a stream appears. */
   protected pump(): void {
-    if (this.inFlight !== null) return;
+    if (this.inFlight !== null || this.retryTimer !== null) return;
     if (this.queue.length === 0) {
       if (this.openCount === 0) {
         this.settleIdle();
@@ -179,18 +242,72 @@ export abstract class LineSink implements Sink {
     batch.settled = true;
     if (this.inFlight === batch) this.inFlight = null;
     this.forget(batch);
+    if (error && this.retryable(error)) {
+      this.report(error);
+      this.writeFailed(stream, error);
+      this.retryLater(batch, error);
+      return;
+    }
     if (error) {
       this.report(error);
+      this.clock?.discarded(batch.count);
       this.fail(batch, ioErrorCode(error));
       this.writeFailed(stream, error);
     } else {
       this.counters.delivered += batch.count;
+      this.clock?.delivered(batch.count);
+      this.lastDeliveryMs = Date.now();
+      if (this.failing) {
+        this.failing = false;
+        this.failedAttempts = 0;
+        this.cause = null;
+      }
       if (this.errorLogged) {
         this.errorLogged = false;
         this.logger.info('sink writes succeed again', { sink: this.name, type: this.type, ...this.describe() });
       }
     }
     this.pump();
+  }
+
+  /**
+   * A retryable failure: the batch goes back to the head of the queue, unchanged, and the next
+   * attempt waits a backoff (full jitter, src/delivery/backoff.ts).
+   */
+  private retryLater(batch: Batch, error: Error): void {
+    const code = ioErrorCode(error);
+    const errorClass = code.toLowerCase();
+    this.retries[errorClass] = (this.retries[errorClass] ?? 0) + batch.count;
+    this.counters.retried += batch.count;
+    this.cause = code;
+    const delay = backoffDelay(this.failedAttempts, this.retry.initialBackoffMs, this.retry.maxBackoffMs);
+    this.failedAttempts++;
+    // Back in the queue, in front: it still counts as pending, in memory.
+    this.pendingChars += batch.chars;
+    this.counters.bufferedBytes = this.pendingChars;
+    this.pendingCount += batch.count;
+    this.queue.unshift({ data: batch.data, count: batch.count, chars: batch.chars, settled: false });
+    if (!this.failing) {
+      this.failing = true;
+      this.logger.warn('sink writes fail; events are kept in memory and retried', {
+        sink: this.name,
+        type: this.type,
+        ...this.describe(),
+        code,
+        queue_max_events: this.queueLimit.maxEvents,
+      });
+    }
+    // Callers waiting for room must not wait on a destination that is down (events queue instead).
+    this.drainWaiters.release();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.pump();
+    }, delay);
+  }
+
+  private stopRetrying(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   /** Fails every batch not yet written: queued, open and in flight. */
@@ -205,6 +322,7 @@ export abstract class LineSink implements Sink {
       if (batch.settled) continue;
       batch.settled = true;
       this.forget(batch);
+      this.clock?.discarded(batch.count);
       this.fail(batch, reason);
     }
     this.settleIdle();
@@ -213,6 +331,7 @@ export abstract class LineSink implements Sink {
   /** A batch left memory (written or failed): wake `drain()` callers once below the low mark. */
   private forget(batch: Batch): void {
     this.pendingChars -= batch.chars;
+    this.pendingCount -= batch.count;
     this.counters.bufferedBytes = this.pendingChars;
     this.wakeDrainers();
   }

@@ -7,7 +7,7 @@
  * events while input is blocked by `on_audit_failure = "block"`. The body names the sinks and
  * why, by error class only: never an address with credentials, a key, or event content.
  */
-import type { Sink } from '../sink';
+import type { Sink } from '../api/sink';
 import type { RunView } from './view';
 
 export const DEFAULT_RETRY_BUDGET = 3;

@@ -12,9 +12,8 @@
  * count under `tool="_other"`, and that is logged once). No label ever carries event content.
  */
 import * as client from 'prom-client';
-import type { Logger } from '../log';
-import type { SinkEvent } from '../sink';
-import { undelivered } from '../sink';
+import type { Logger } from '../util/log';
+import type { SinkCounters, SinkEvent } from '../api/sink';
 import { sinkProblem } from './health';
 import type { TapHub } from './tap';
 import type { RunView } from './view';
@@ -43,8 +42,17 @@ export interface MetricsOptions {
   readonly tap?: TapHub | null;
 }
 
-type Labels = Record<string, string>;
+type Labels = Record<string, string | number>;
 type Sample = readonly [Labels, number];
+
+/** What prom-client's registry reads from a metric (`get()`), for the families below. */
+interface MetricData {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: { labels: Labels; value: number; metricName?: string }[];
+}
 
 /** A metric family whose samples are read from the router when scraped (prom-client's metric interface). */
 class Collected {
@@ -56,10 +64,10 @@ class Collected {
     private readonly read: () => Iterable<Sample>,
   ) {}
 
-  async get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> {
-    const values: client.MetricValue<string>[] = [];
+  async get(): Promise<MetricData> {
+    const values: MetricData['values'] = [];
     for (const [labels, value] of this.read()) values.push({ labels, value });
-    return { name: this.name, help: this.help, type: this.type as client.MetricType, aggregator: this.aggregator, values };
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
   reset(): void {}
@@ -82,7 +90,10 @@ class WeightedHistogram {
 
   observe(sink: string, seconds: number, count: number): void {
     let s = this.series.get(sink);
-    if (!s) this.series.set(sink, (s = { buckets: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 }));
+    if (!s) {
+      s = { buckets: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 };
+      this.series.set(sink, s);
+    }
     const bounds = this.bounds;
     for (let i = 0; i < bounds.length; i++) {
       if (seconds <= bounds[i]!) {
@@ -99,8 +110,8 @@ class WeightedHistogram {
     if (!this.series.has(sink)) this.observe(sink, 0, 0);
   }
 
-  async get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> {
-    const values: client.MetricValueWithName<string>[] = [];
+  async get(): Promise<MetricData> {
+    const values: MetricData['values'] = [];
     for (const [sink, s] of this.series) {
       let acc = 0;
       for (let i = 0; i < this.bounds.length; i++) {
@@ -111,7 +122,7 @@ class WeightedHistogram {
       values.push({ metricName: `${this.name}_sum`, labels: { sink }, value: s.sum });
       values.push({ metricName: `${this.name}_count`, labels: { sink }, value: s.count });
     }
-    return { name: this.name, help: this.help, type: this.type as client.MetricType, aggregator: this.aggregator, values };
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
   reset(): void {}
@@ -245,7 +256,10 @@ export class RouterMetrics {
       }
     }
     let byEvent = this.tools.get(key);
-    if (!byEvent) this.tools.set(key, (byEvent = new Map()));
+    if (!byEvent) {
+      byEvent = new Map();
+      this.tools.set(key, byEvent);
+    }
     byEvent.set(name, (byEvent.get(name) ?? 0) + 1);
   }
 
@@ -267,6 +281,6 @@ export class RouterMetrics {
 }
 
 /** Events a sink holds now: accepted, not yet delivered, dead-lettered or failed. */
-export function pendingEvents(c: Parameters<typeof undelivered>[0]): number {
+export function pendingEvents(c: Readonly<SinkCounters>): number {
   return Math.max(0, c.accepted - c.delivered - c.deadLettered - c.failed);
 }

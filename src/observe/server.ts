@@ -12,9 +12,9 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ConfigError } from '../errors';
-import type { Logger } from '../log';
-import type { SinkEvent } from '../sink';
+import { ConfigError } from '../util/errors';
+import type { Logger } from '../util/log';
+import type { SinkEvent } from '../api/sink';
 import { DEFAULT_RETRY_BUDGET, readiness } from './health';
 import { DEFAULT_TOOL_LABELS_MAX, type DeliveryLatencyRecorder, RouterMetrics } from './metrics';
 import { TapHub } from './tap';

@@ -3,8 +3,8 @@
  * src/observe/, so metrics, health and the tap read the router's own counters at scrape time
  * instead of counting on the hot path. The core fills it in; nothing here reaches back.
  */
-import type { RouterCounters } from '../pipeline';
-import type { Sink } from '../sink';
+import type { RouterCounters } from '../core/router';
+import type { Sink } from '../api/sink';
 
 /** The input lines of one source (or of all, when `source` is null: a single source). */
 export interface SourceLines {

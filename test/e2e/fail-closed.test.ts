@@ -6,10 +6,10 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../bench/generate.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../../scripts/generate-stream.js';
 import { apiAddress, getUntil, scrape, watchLogs } from '../support/api';
-import { collect, finished, start, tempDir } from '../support/cli';
+import { collect, finished, start as startRouter, tempDir } from '../support/cli';
 import { mountTmpfs, type Tmpfs } from '../support/tmpfs';
 
 const dir = tempDir('ar-failclosed-');
@@ -22,6 +22,16 @@ beforeAll(() => {
 afterAll(() => {
   if (typeof tmpfs !== 'string') tmpfs.unmount();
   dir.cleanup();
+});
+// A failed assertion must not leave a router running: kill what is left after each test.
+const children: ReturnType<typeof startRouter>[] = [];
+const start = (...args: Parameters<typeof startRouter>): ReturnType<typeof startRouter> => {
+  const child = startRouter(...args);
+  children.push(child);
+  return child;
+};
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 const fs = (): Tmpfs => {
   if (typeof tmpfs === 'string') throw new Error(tmpfs);
@@ -70,7 +80,8 @@ describe('disk full on the file sink (tmpfs)', () => {
     if (typeof tmpfs === 'string') return ctx.skip(tmpfs);
     const input = auditLines(400, 61);
     const c = config('continue', 'continue', 'queue = { max_events = 20 }\n');
-    const filler = fs().fill(48 * 1024, 'filler-continue');
+    // Room for the first batch (at most 64 KiB) and not for all 400 events.
+    const filler = fs().fill(100 * 1024, 'filler-continue');
     try {
       const child = start(['-c', c.path]);
       const done = collect(child);
@@ -101,7 +112,8 @@ describe('disk full on the file sink (tmpfs)', () => {
 
   it('block: input stops while the disk is full, /readyz 503, resumes by itself when space returns; nothing lost', async (ctx) => {
     if (typeof tmpfs === 'string') return ctx.skip(tmpfs);
-    const input = auditLines(1500, 62);
+    // More than the router reads ahead (1 MiB waits in memory before backpressure).
+    const input = auditLines(4000, 62);
     const c = config('block', 'block');
     const filler = fs().fill(48 * 1024, 'filler-block');
     try {
@@ -130,7 +142,7 @@ describe('disk full on the file sink (tmpfs)', () => {
       const written = readJsonLines(c.out);
       expect(written.map(seq)).toEqual(input.map((_, i) => i));
       const f = finished(r);
-      expect((f['sinks'] as Record<string, Counters>)['audit']).toMatchObject({ accepted: 1500, delivered: 1500, deadLettered: 0, failed: 0 });
+      expect((f['sinks'] as Record<string, Counters>)['audit']).toMatchObject({ accepted: 4000, delivered: 4000, deadLettered: 0, failed: 0 });
       expect(readJsonLines(c.dead)).toEqual([]);
       expect(r.logs.some((l) => l['message'] === 'input blocked: a required sink cannot take events' && l['sink'] === 'audit')).toBe(true);
       expect(r.logs.some((l) => l['message'] === 'input resumed')).toBe(true);
@@ -154,10 +166,15 @@ describe('disk full on the file sink (tmpfs)', () => {
       const done = collect(child);
       const address = await apiAddress(logs);
       await getUntil(address, '/readyz', (a) => a.status === 503 && JSON.parse(a.body).input_blocked === true, 'input blocked');
-      const stalledAt = progress;
-      await sleep(400);
-      expect(progress).toBe(stalledAt); // the server is stuck in its stderr write
+      // The socket between them still takes what fits; then the server's next write blocks.
+      let stalledAt = -1;
+      for (let stableSince = Date.now(); Date.now() - stableSince < 300; await sleep(20)) {
+        if (progress !== stalledAt) [stalledAt, stableSince] = [progress, Date.now()];
+      }
       expect(progress).toBeLessThan(count);
+      await sleep(300);
+      expect(progress).toBe(stalledAt); // the server is stuck in its stderr write
+      expect(JSON.parse((await getUntil(address, '/readyz', () => true, 'readyz')).body).input_blocked).toBe(true);
       rmSync(filler);
       const r = await done;
       expect(r.code).toBe(0);
@@ -187,7 +204,7 @@ describe('disk full on the file sink (tmpfs)', () => {
       expect(r.stdout).toContain('SIGTERM'); // asked first, then killed (it ignores SIGTERM)
       const stop = r.logs.find((l) => l['message'] === 'audit failure: stopping (on_audit_failure = "exit")');
       expect(stop).toMatchObject({ level: 'ERROR', sink: 'audit', cause: 'ENOSPC' });
-      expect(r.logs.some((l) => l['message'] === 'forwarding signal to the wrapped command' && l['sent'] === 'SIGKILL')).toBe(true);
+      expect(r.logs.some((l) => l['message'] === 'stopping the wrapped command' && l['sent'] === 'SIGKILL')).toBe(true);
       const f = finished(r);
       const sink = (f['sinks'] as Record<string, Counters>)['audit']!;
       const written = readJsonLines(c.out);

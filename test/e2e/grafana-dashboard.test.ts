@@ -5,12 +5,22 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { apiAddress, scrapeUntil, watchLogs } from '../support/api';
-import { collect, start, tempDir } from '../support/cli';
+import { collect, start as startRouter, tempDir } from '../support/cli';
 
 const dir = tempDir('ar-grafana-');
 afterAll(() => dir.cleanup());
+// A failed assertion must not leave a router running: kill what is left after each test.
+const children: ReturnType<typeof startRouter>[] = [];
+const start = (...args: Parameters<typeof startRouter>): ReturnType<typeof startRouter> => {
+  const child = startRouter(...args);
+  children.push(child);
+  return child;
+};
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 interface Panel {
   id: number;

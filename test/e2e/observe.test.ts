@@ -6,14 +6,24 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { generate } from '../../bench/generate.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { generate } from '../../scripts/generate-stream.js';
 import { apiAddress, get, getUntil, scrape, scrapeUntil, sum, watchLogs } from '../support/api';
-import { BIN, collect, finished, runRouter, start, tempDir } from '../support/cli';
+import { BIN, collect, finished, runRouter, start as startRouter, tempDir } from '../support/cli';
 import { startDatadogIntake } from '../support/datadog-intake';
 
 const dir = tempDir('ar-observe-');
 afterAll(() => dir.cleanup());
+// A failed assertion must not leave a router running: kill what is left after each test.
+const children: ReturnType<typeof startRouter>[] = [];
+const start = (...args: Parameters<typeof startRouter>): ReturnType<typeof startRouter> => {
+  const child = startRouter(...args);
+  children.push(child);
+  return child;
+};
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 interface Generated { line: string; truth: { kind: string; secrets: string[] } }
 

@@ -2,7 +2,7 @@
 'use strict';
 /**
  * A stand-in for a stdio MCP server in wrapper-mode tests: writes `count` audit events
- * (bench/generate.js, seed `seed`) to its stderr with blocking writes, like a Rust server's
+ * (scripts/generate-stream.js, seed `seed`) to its stderr with blocking writes, like a Rust server's
  * eprintln!, and after each one its progress ("<n>\n") to stdout. A write blocks when the pipe is
  * full, so the progress shows exactly when the server stalls.
  *
@@ -13,7 +13,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { generate } = require(path.join(__dirname, '..', '..', 'bench', 'generate.js'));
+const { generate } = require(path.join(__dirname, '..', '..', 'scripts', 'generate-stream.js'));
 
 const count = Number(process.argv[2] ?? 100);
 const seed = Number(process.argv[3] ?? 1);
