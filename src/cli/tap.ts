@@ -34,7 +34,8 @@ export function runTap(options: TapOptions): Promise<number> {
       if (done) return;
       done = true;
       req.destroy();
-      resolve(code);
+      // stdout to a pipe is written asynchronously: resolve (and let the process exit) once it is flushed.
+      out.write('', () => resolve(code));
     };
     const req = http.get({ host: target.host, port: target.port, path: '/tap', headers: { accept: 'application/x-ndjson' } }, (res) => {
       if (res.statusCode !== 200) {

@@ -132,11 +132,15 @@ export async function startApiServer(view: RunView, options: ApiOptions, logger:
     onEvent,
     recorder: (sink) => metrics.recorder(sink),
     close: async () => {
-      tap?.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      // The tap's last events are flushed before the sockets go.
+      await tap?.close();
+      // Sockets are ended, not destroyed: a destroy would drop tap lines still queued in them.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.end();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
     },
   };
 }

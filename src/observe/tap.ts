@@ -65,13 +65,18 @@ export class TapHub {
     }
   }
 
-  /** Ends every tap stream (at shutdown). */
-  close(): void {
+  /** Ends every tap stream (at shutdown); resolves once they are flushed, or after `waitMs`. */
+  async close(waitMs = 1000): Promise<void> {
+    const flushed: Promise<void>[] = [];
     for (const client of this.clients) {
       this.notice(client);
-      client.res.end();
+      flushed.push(new Promise((resolve) => client.res.end(() => resolve())));
     }
     this.clients.clear();
+    if (flushed.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(flushed), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
   }
 
   private notice(client: TapClient): void {
