@@ -176,7 +176,7 @@ describe('disk full on the file sink (tmpfs)', () => {
       expect(JSON.parse((await getUntil(address, '/readyz', () => true, 'readyz')).body).input_blocked).toBe(true);
       rmSync(filler);
       const r = await done;
-      expect(r.code).toBe(0);
+      expect(r.code, JSON.stringify(r.logs.filter((l) => l['level'] !== 'INFO' || l['message'] === 'finished'))).toBe(0);
       expect(progress).toBe(count);
       expect(r.stdout).toContain('done');
       const written = readJsonLines(c.out);
@@ -196,7 +196,7 @@ describe('disk full on the file sink (tmpfs)', () => {
     const filler = fs().fill(48 * 1024, 'filler-exit');
     try {
       const child = start(['-c', c.path, '--', process.execPath, WRITER, String(count), '64'], {
-        env: { WRITER_STAY: '1', WRITER_IGNORE_TERM: '1' },
+        env: { WRITER_STAY: '1', WRITER_IGNORE_TERM: '1', WRITER_YIELD: '1' },
       });
       const r = await collect(child);
       expect(r.code).toBe(3);

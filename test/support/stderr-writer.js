@@ -7,7 +7,9 @@
  * full, so the progress shows exactly when the server stalls.
  *
  *   node stderr-writer.js <count> <seed>     env: WRITER_STAY=1 (stay alive when done),
- *                                                 WRITER_IGNORE_TERM=1 (ignore SIGTERM, say so)
+ *                                                 WRITER_IGNORE_TERM=1 (ignore SIGTERM, say so),
+ *                                                 WRITER_YIELD=1 (let the event loop run between
+ *                                                 writes, so a signal handler runs at once)
  *
  * It never touches process.stderr/stdout (Node would make those pipes non-blocking): fs.writeSync only.
  */
@@ -18,13 +20,33 @@ const { generate } = require(path.join(__dirname, '..', '..', 'scripts', 'genera
 const count = Number(process.argv[2] ?? 100);
 const seed = Number(process.argv[3] ?? 1);
 process.on('SIGTERM', () => {
-  fs.writeSync(1, 'SIGTERM\n');
+  writeAll(1, 'SIGTERM\n');
   if (process.env.WRITER_IGNORE_TERM !== '1') process.exit(143);
 });
-let n = 0;
-for (const { line } of generate({ seed, lines: count, scenario: 'audit' })) {
-  fs.writeSync(2, line + '\n');
-  fs.writeSync(1, `${++n}\n`);
+/**
+ * A blocking write, even when the descriptor is non-blocking (a socketpair end can be): on
+ * EAGAIN it sleeps 1 ms and tries again, so the writer stalls exactly where a blocking one would.
+ */
+function writeAll(fd, text) {
+  let buffer = Buffer.from(text);
+  while (buffer.length > 0) {
+    try {
+      buffer = buffer.subarray(fs.writeSync(fd, buffer));
+    } catch (error) {
+      if (error.code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }
-fs.writeSync(1, 'done\n');
-if (process.env.WRITER_STAY === '1') setInterval(() => {}, 1000);
+
+async function main() {
+  let n = 0;
+  for (const { line } of generate({ seed, lines: count, scenario: 'audit' })) {
+    writeAll(2, line + '\n');
+    writeAll(1, `${++n}\n`);
+    if (process.env.WRITER_YIELD === '1') await new Promise((resolve) => setImmediate(resolve));
+  }
+  writeAll(1, 'done\n');
+  if (process.env.WRITER_STAY === '1') setInterval(() => {}, 1000);
+}
+main();
