@@ -56,8 +56,13 @@ RUN mkdir -p /etc/audit-router /var/log/audit-router /var/lib/audit-router \
  && chmod 0750 /var/log/audit-router /var/lib/audit-router
 USER node
 VOLUME ["/var/log/audit-router", "/var/lib/audit-router"]
-# No HEALTHCHECK yet: audit-router has no health endpoint to probe (a process check would only
-# say that node is running). The HEALTHCHECK comes with the health endpoint.
-# audit-router reads the audit stream on stdin (`docker run -i`): no port to expose.
+# Liveness through the API server's GET /healthz (the event loop answers), which CMD turns on at
+# 127.0.0.1:8686 inside the container. A node one-liner: the image has no curl or wget.
+# AUDIT_ROUTER_HEALTH_URL points it elsewhere when the address is changed. Readiness (GET /readyz:
+# every sink open and delivering) is for orchestrators that route traffic; see README "Monitor it".
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "require('http').get(process.env.AUDIT_ROUTER_HEALTH_URL||'http://127.0.0.1:8686/healthz',{timeout:3000},r=>process.exit(r.statusCode===200?0:1)).on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"]
+# audit-router reads the audit stream on stdin (`docker run -i`). The API listens on the loopback
+# only: to scrape /metrics from outside, pass `--api-address 0.0.0.0:8686` and publish the port.
 ENTRYPOINT ["node", "/app/bin/audit-router"]
-CMD ["-c", "/etc/audit-router/audit-router.toml"]
+CMD ["-c", "/etc/audit-router/audit-router.toml", "--api-address", "127.0.0.1:8686"]

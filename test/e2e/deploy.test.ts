@@ -17,7 +17,8 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JsonObject, JsonValue } from '../../src/util/json';
-import { collect, finished, runRouter, tempDir } from '../support/cli';
+import { apiAddress, watchLogs } from '../support/api';
+import { collect, finished, runRouter, start, tempDir } from '../support/cli';
 import { startDatadogIntake } from '../support/datadog-intake';
 import { startFluentdServer } from '../support/fluentd-server';
 
@@ -345,6 +346,34 @@ describe('Dockerfile', () => {
     const cmd = jsonForm(RUNTIME, 'CMD')!;
     expect(cmd[0]).toBe('-c');
     expect(cmd[1]).toMatch(/^\/etc\/audit-router\/.+\.toml$/);
+  });
+
+  it('HEALTHCHECK probes GET /healthz with a node one-liner (no curl in the image) at the address CMD turns the API on', async () => {
+    const ins = RUNTIME.instructions.filter((i) => i.keyword === 'HEALTHCHECK').pop();
+    expect(ins, 'a HEALTHCHECK in the runtime stage').toBeDefined();
+    const m = /^((?:--\S+\s+)*)CMD\s+(\[.*\])$/.exec(ins!.args.trim());
+    expect(m, ins!.args).not.toBeNull();
+    const probe = JSON.parse(m![2]!) as string[];
+    expect(probe[0]).toBe('node');
+    const cmd = jsonForm(RUNTIME, 'CMD')!;
+    const address = cmd[cmd.indexOf('--api-address') + 1]!;
+    expect(address).toBe('127.0.0.1:8686');
+    expect(probe.join(' ')).toContain(`http://${address}/healthz`);
+    // Run the probe against a real router (on a free port: AUDIT_ROUTER_HEALTH_URL), then against nothing.
+    const router = start(['--file', join(dir.path, 'healthcheck.jsonl'), '--api-address', '127.0.0.1:0']);
+    const logs = watchLogs(router);
+    const done = collect(router);
+    try {
+      const url = `http://${await apiAddress(logs)}/healthz`;
+      const healthy = spawnSync(probe[0]!, probe.slice(1), { env: { ...process.env, AUDIT_ROUTER_HEALTH_URL: url }, encoding: 'utf8' });
+      expect(healthy.status, healthy.stderr).toBe(0);
+      router.stdin!.end();
+      expect((await done).code).toBe(0);
+      const gone = spawnSync(probe[0]!, probe.slice(1), { env: { ...process.env, AUDIT_ROUTER_HEALTH_URL: url }, encoding: 'utf8' });
+      expect(gone.status).toBe(1);
+    } finally {
+      if (router.exitCode === null) router.kill('SIGKILL');
+    }
   });
 
   it('every COPY source exists in the build context (and is not .dockerignored) or was made by an earlier stage', () => {
