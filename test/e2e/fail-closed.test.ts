@@ -4,12 +4,13 @@
  * server at its next stderr write until space is freed, losing nothing. Skips (saying why) only
  * where a tmpfs cannot be mounted.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../scripts/generate-stream.js';
 import { apiAddress, getUntil, scrape, watchLogs } from '../support/api';
-import { collect, finished, start as startRouter, tempDir } from '../support/cli';
+import { collect, finished, tempDir } from '../support/cli';
+import { trackedStart } from '../support/children';
 import { mountTmpfs, type Tmpfs } from '../support/tmpfs';
 
 const dir = tempDir('ar-failclosed-');
@@ -23,16 +24,7 @@ afterAll(() => {
   if (typeof tmpfs !== 'string') tmpfs.unmount();
   dir.cleanup();
 });
-// A failed assertion must not leave a router running: kill what is left after each test.
-const children: ReturnType<typeof startRouter>[] = [];
-const start = (...args: Parameters<typeof startRouter>): ReturnType<typeof startRouter> => {
-  const child = startRouter(...args);
-  children.push(child);
-  return child;
-};
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+const start = trackedStart();
 const fs = (): Tmpfs => {
   if (typeof tmpfs === 'string') throw new Error(tmpfs);
   return tmpfs;
@@ -69,7 +61,7 @@ function config(name: string, mode: string, extra = ''): { path: string; out: st
       `retry = { initial_backoff = "10ms", max_backoff = "100ms" }\n${extra}` +
       `[dead_letter]\npath = "${dead}"\n`,
   );
-  require('node:fs').mkdirSync(sub, { recursive: true });
+  mkdirSync(sub, { recursive: true });
   return { path, out, dead };
 }
 
@@ -224,7 +216,7 @@ describe('disk full on the file sink (tmpfs)', () => {
     if (typeof tmpfs === 'string') return ctx.skip(tmpfs);
     const input = auditLines(300, 65);
     const sub = join(fs().path, 'both');
-    require('node:fs').mkdirSync(sub, { recursive: true });
+    mkdirSync(sub, { recursive: true });
     const out = join(sub, 'audit.jsonl');
     const deadPath = join(sub, 'dead.jsonl');
     const path = join(dir.path, 'fc-both.toml');

@@ -5,22 +5,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { apiAddress, scrapeUntil, watchLogs } from '../support/api';
-import { collect, start as startRouter, tempDir } from '../support/cli';
+import { trackedStart } from '../support/children';
+import { collect, tempDir } from '../support/cli';
 
 const dir = tempDir('ar-grafana-');
 afterAll(() => dir.cleanup());
-// A failed assertion must not leave a router running: kill what is left after each test.
-const children: ReturnType<typeof startRouter>[] = [];
-const start = (...args: Parameters<typeof startRouter>): ReturnType<typeof startRouter> => {
-  const child = startRouter(...args);
-  children.push(child);
-  return child;
-};
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+const start = trackedStart();
 
 interface Panel {
   id: number;
