@@ -6,7 +6,7 @@
  * when it cannot connect or the tap is off (exit 1).
  */
 import * as http from 'node:http';
-import { parseAddress } from '../observe/server';
+import { parseAddress } from '../util/address';
 
 export interface TapOptions {
   address: string;

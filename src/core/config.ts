@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { parseAddress } from '../util/address';
 import { ConfigError } from '../util/errors';
 import { isJsonObject, type JsonObject, type JsonValue } from '../util/json';
 import type { Level } from '../util/log';
@@ -318,8 +319,13 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const apiSection = section('api');
   const metricsSection = section('metrics');
   const apiAddress = flags.apiAddress ?? (apiSection['address'] as string | undefined);
-  if (apiAddress !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):\d{1,5}$/.test(apiAddress.trim())) {
-    throw new ConfigError('must be host:port, such as "127.0.0.1:8686"', flags.apiAddress !== undefined ? undefined : file, flags.apiAddress !== undefined ? '--api-address' : 'api.address');
+  if (apiAddress !== undefined) {
+    try {
+      parseAddress(apiAddress);
+    } catch (error) {
+      const fromFlag = flags.apiAddress !== undefined;
+      throw new ConfigError((error as Error).message, fromFlag ? undefined : file, fromFlag ? '--api-address' : 'api.address');
+    }
   }
 
   return {

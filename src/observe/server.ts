@@ -15,6 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '../util/errors';
 import type { Logger } from '../util/log';
 import type { SinkEvent } from '../api/sink';
+import { parseAddress } from '../util/address';
 import { DEFAULT_RETRY_BUDGET, readiness } from './health';
 import { DEFAULT_TOOL_LABELS_MAX, type DeliveryLatencyRecorder, RouterMetrics } from './metrics';
 import { TapHub } from './tap';
@@ -39,14 +40,6 @@ export interface ApiServer {
   /** The delivery-latency recorder for a sink. */
   recorder(sink: string): DeliveryLatencyRecorder;
   close(): Promise<void>;
-}
-
-/** Splits "host:port" ("[v6]:port", ":port"). Throws on anything else. */
-export function parseAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`must be host:port, such as "127.0.0.1:8686"`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
 export async function startApiServer(view: RunView, options: ApiOptions, logger: Logger): Promise<ApiServer> {

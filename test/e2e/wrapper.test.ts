@@ -40,10 +40,11 @@ describe('wrapper mode', () => {
   it('SIGTERM goes to the command; events it writes while stopping are still routed; exit 0', async () => {
     const file = join(dir.path, 'wrap-term', 'audit.jsonl');
     const [first, last] = auditLines(2, 52);
+    // The handler goes in before "ready": a SIGTERM right after it must find the handler.
     const server = `
+      process.on('SIGTERM', () => { process.stderr.write(${JSON.stringify(last + '\n')}); process.exit(0); });
       process.stderr.write(${JSON.stringify(first + '\n')});
       process.stdout.write('ready\\n');
-      process.on('SIGTERM', () => { process.stderr.write(${JSON.stringify(last + '\n')}); process.exit(0); });
       setInterval(() => {}, 1000);`;
     const child = start(['--file', file, '--', process.execPath, '-e', server]);
     const done = collect(child);
