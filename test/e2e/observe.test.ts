@@ -97,7 +97,7 @@ describe('API server', () => {
     expect(end.value('audit_router_sink_healthy', { sink: 'audit' })).toBe(1);
     expect(end.value('audit_router_sink_last_delivery_timestamp_seconds', { sink: 'audit' })).toBeGreaterThan(1.7e9);
     expect(end.value('audit_router_audit_failures_total')).toBe(0);
-    expect(end.value('audit_router_redactions_total', { rule: 'key' })).toBeGreaterThan(0);
+    expect(end.value('audit_router_redactions_total', { rule: 'sensitive_key' })).toBeGreaterThan(0);
     const redactions = end.all('audit_router_redactions_total').reduce((n, s) => n + s.value, 0);
     expect(redactions).toBe(Object.values(f['redactions'] as Counters).reduce((n, v) => n + v, 0));
     expect(end.maybe('process_resident_memory_bytes')).toBeGreaterThan(0);
