@@ -105,6 +105,16 @@ export interface Sink {
   readonly type: string;
   readonly counters: Readonly<SinkCounters>;
   /**
+   * How many of the events accepted so far (in `counters.accepted` units, from the first) this
+   * sink has taken responsibility for, in order: written (file), acknowledged by the receiver,
+   * kept in a disk buffer, or handed to the dead letter. It counts a prefix — the n-th event only
+   * once every earlier one is — never decreases, and stops growing at an event that was lost
+   * (`failed`), so that event is read again after a restart. The core moves the checkpoints of
+   * file sources from it. Optional for plugins: without it, `delivered + deadLettered` is used,
+   * which is right for a sink that settles events in the order it accepted them.
+   */
+  readonly committed?: number;
+  /**
    * Accept one event. Returns false when the caller must await `drain()` before writing more.
    * Never throws for delivery problems: they are counted and dead-lettered.
    */
@@ -129,13 +139,16 @@ export type DeadLetterReason =
   | 'schema_invalid'
   | 'undeliverable'
   | 'dropped_queue_full'
-  | 'event_too_large';
+  | 'event_too_large'
+  | 'malformed_framing';
 
 /** One dead-letter record. `event`, when present, is already redacted. Never raw input. */
 export interface DeadLetterRecord {
   reason: DeadLetterReason;
   /** Input line number (1-based), when the record comes from the input. */
   line?: number;
+  /** The input the line came from, when there are several (a followed file's path). */
+  source?: string;
   /** Size in bytes of the line or event. */
   size?: number;
   /** sha256 (hex) of the raw line, so an operator can match it against the source. */

@@ -32,6 +32,9 @@ function addRouteOptions(cmd: Command): Command {
     .option('--max-line-bytes <n>', 'longest accepted line, in bytes (default 1048576)')
     .option('--shutdown-timeout <duration>', 'how long to drain sinks at exit (default "30s")')
     .option('--api-address <host:port>', 'serve /healthz, /readyz, /metrics (and /tap with api.tap) here; off by default')
+    .option('--follow <path|glob>', 'read this file (followed through rotation) or named pipe instead of stdin; repeatable', collect)
+    .addOption(new Option('--input-format <format>', 'framing of the input: raw lines, kubelet CRI, Docker json-file, or auto (default raw)').choices(['raw', 'cri', 'docker', 'auto']))
+    .option('--state-dir <dir>', 'keep file checkpoints here, so a restart resumes where the sinks left off (data_dir)')
     .addOption(new Option('--log-level <level>', 'our own diagnostics on stderr').choices(LEVELS as string[]));
 }
 
@@ -71,6 +74,15 @@ export async function mainAsync(argv: string[]): Promise<number> {
       const logger = createLogger(config.logLevel as Level);
       // Loaded here, not at the top: check-config does not need the pipeline.
       const { run } = require('../core/run') as typeof import('../core/run');
+      if (config.sources.length > 0) {
+        if (command.length > 0) throw new ConfigError('--follow / [[sources]] and a wrapped command are two inputs: choose one');
+        const { buildSources } = require('../core/sources') as typeof import('../core/sources');
+        keepSignalsHandled();
+        const framing = { format: config.input.format, streams: config.input.streams ?? undefined };
+        const source = buildSources(config.sources, { logger, stateDir: config.dataDir, framing });
+        code = await run(config, { source, logger });
+        return;
+      }
       if (command.length === 0) {
         const { stdinSource } = require('../../sources/stdin') as typeof import('../../sources/stdin');
         keepSignalsHandled();

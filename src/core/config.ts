@@ -14,6 +14,9 @@ import { loadSinkModule, readSchema } from './registry';
 import type { SinkOptions } from '../api/sink';
 import { parseBytes, parseDuration } from '../util/units';
 import { redactionMode, type RedactionMode } from '../integrity/options';
+import type { InputFormat } from '../framing/stream';
+import type { StreamName } from '../framing/decoder';
+import { followSpecs, loadSourceModule, type SourceSpec } from './sources';
 
 export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -35,7 +38,7 @@ export interface SinkSpec {
 export interface RouterConfig {
   /** The config file, when there is one. */
   file: string | null;
-  input: { maxLineBytes: number; passthrough: boolean };
+  input: { maxLineBytes: number; passthrough: boolean; format: InputFormat; streams: StreamName[] | null };
   /** `mode`/`mask`: what replaces a secret (`[redact] mode`, src/integrity/options.ts). */
   redact: { fields: string[]; policy: string | null; policyFields: string[] } & RedactionMode;
   sinks: SinkSpec[];
@@ -48,6 +51,10 @@ export interface RouterConfig {
   /** The API server, or null when off (the default). */
   api: { address: string; tap: boolean; retryBudget: number | undefined } | null;
   metrics: { toolLabels: boolean; toolLabelsMax: number | undefined };
+  /** Inputs other than stdin / a wrapped command: [[sources]] tables and --follow. */
+  sources: SourceSpec[];
+  /** Where checkpoints are kept (`--state-dir`, `data_dir`), or null. */
+  dataDir: string | null;
 }
 
 /** The command-line flags that feed the config (see src/cli/main.ts). */
@@ -65,6 +72,9 @@ export interface ConfigFlags {
   logLevel?: string;
   shutdownTimeout?: string;
   apiAddress?: string;
+  follow?: string[];
+  inputFormat?: string;
+  stateDir?: string;
 }
 
 // strictTypes off: sizes and durations are deliberately `integer | string` with keywords for each.
@@ -327,6 +337,26 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       throw new ConfigError((error as Error).message, fromFlag ? undefined : file, fromFlag ? '--api-address' : 'api.address');
     }
   }
+  const format = (flags.inputFormat ?? (input['format'] as InputFormat | undefined) ?? 'raw') as InputFormat;
+  if (!['raw', 'cri', 'docker', 'auto'].includes(format)) throw new ConfigError('--input-format must be one of raw, cri, docker, auto');
+  const sources: SourceSpec[] = [];
+  const tables = Array.isArray(doc['sources']) ? (doc['sources'] as JsonObject[]) : [];
+  for (const [i, table] of tables.entries()) {
+    const { type, ...options } = table;
+    const spec: SourceSpec = { name: `sources[${i}]`, type: type as string, options, baseDir };
+    let schema: object;
+    try {
+      schema = loadSourceModule(spec.type).optionsSchema;
+    } catch (err) {
+      throw err instanceof ConfigError ? new ConfigError(err.message, file, `sources[${i}].type`) : err;
+    }
+    validateAgainst(schema, options, file, `sources[${i}]`);
+    sources.push(spec);
+  }
+  sources.push(...followSpecs(flags.follow ?? [], cwd));
+  const dataDir = flags.stateDir
+    ? resolve(flags.stateDir)
+    : typeof doc['data_dir'] === 'string' ? resolve(baseDir, doc['data_dir']) : null;
 
   return {
     onAuditFailure: ((doc['on_audit_failure'] as OnAuditFailure | undefined) ?? 'continue'),
@@ -343,7 +373,11 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     input: {
       maxLineBytes,
       passthrough: flags.passthrough ?? (input['passthrough'] as boolean | undefined) ?? false,
+      format,
+      streams: (input['streams'] as StreamName[] | undefined) ?? null,
     },
+    sources,
+    dataDir,
     redact: { fields, policy, policyFields, ...redactionMode(redact, file, baseDir) },
     sinks,
     deadLetter,

@@ -55,6 +55,7 @@ export class DeadLetterRouter implements DeadLetter {
       return true;
     }
     const entry: JsonObject = { time: new Date().toISOString(), reason: record.reason };
+    if (record.source !== undefined) entry['source'] = record.source;
     if (record.line !== undefined) entry['line'] = record.line;
     if (record.size !== undefined) entry['size'] = record.size;
     if (record.sha256 !== undefined) entry['sha256'] = record.sha256;

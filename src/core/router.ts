@@ -9,7 +9,8 @@
  */
 import { hasExactNumber, stringifyJson } from '../util/exact-json';
 import type { JsonObject } from '../util/json';
-import type { LineHandler, OversizeLine } from '../framing/lines';
+import type { FramedHandler, MalformedLine } from '../framing/decoder';
+import type { OversizeLine } from '../framing/lines';
 import type { Logger } from '../util/log';
 import { REDACTED, type Redactor } from '../transforms/redact';
 import { eventFields, isJsonArrayLine, isJsonObjectLine, mayBeAudit, type Selector } from '../transforms/select';
@@ -33,6 +34,8 @@ export interface RouterCounters {
   dropped: number;
   /** Non-audit lines written to stderr, redacted. */
   passthrough: number;
+  /** Container log lines (CRI, Docker) whose framing could not be read (dead-lettered as size + hash). */
+  malformed: number;
 }
 
 export interface RouterOptions {
@@ -47,7 +50,7 @@ export interface RouterOptions {
   onEvent?: ((event: SinkEvent) => void) | null;
 }
 
-export class Router implements LineHandler {
+export class Router implements FramedHandler {
   readonly counters: RouterCounters = {
     lines: 0,
     empty: 0,
@@ -57,7 +60,10 @@ export class Router implements LineHandler {
     oversize: 0,
     dropped: 0,
     passthrough: 0,
+    malformed: 0,
   };
+  /** Set by the core before each chunk when there are several inputs: names it in dead-letter records. */
+  source: string | undefined = undefined;
   private readonly sinks: readonly Sink[];
   private readonly blocked = new Set<Sink>();
   private deadLetterBlocked = false;
@@ -157,6 +163,12 @@ export class Router implements LineHandler {
     this.deadLetter({ reason: 'oversize_line', line: info.line, size: info.size, sha256: info.sha256 });
   }
 
+  /** FramedHandler: a container log line whose framing could not be read. */
+  malformed(info: MalformedLine): void {
+    this.counters.malformed++;
+    this.deadLetter({ reason: 'malformed_framing', line: info.line, size: info.size, sha256: info.sha256, detail: `not a ${info.format} log line` });
+  }
+
   /** `exact`: the line had a run of 16 digits, so the record may hold an ExactNumber. */
   private deliver(record: JsonObject, exact: boolean): void {
     const json = stringifyJson(record);
@@ -191,6 +203,7 @@ export class Router implements LineHandler {
 
   /** Every record the router makes carries an event it redacted itself (or none). */
   private deadLetter(record: DeadLetterRecord): void {
+    if (this.source !== undefined) record.source = this.source;
     if (!this.options.deadLetter.writeRedacted(record)) this.deadLetterBlocked = true;
   }
 

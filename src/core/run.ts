@@ -13,8 +13,10 @@
  */
 import { isRequired, type RouterConfig, type SinkSpec } from './config';
 import { AuditGuard } from './audit-guard';
-import { LineSplitter } from '../framing/lines';
-import type { Source } from '../api/source';
+import type { Source, SourceChunk, StreamFraming } from '../api/source';
+import { newDecoderCounters } from '../framing/decoder';
+import { StreamFramer } from '../framing/stream';
+import { AckTracker } from './acks';
 import type { SinkRole } from '../api/sink';
 import { DeadLetterRouter } from './dead-letter';
 import { SinkError } from '../util/errors';
@@ -156,7 +158,6 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   const passthrough = config.input.passthrough
     ? (io.passthrough ?? writeStderr)
     : null;
-  const splitter = new LineSplitter(config.input.maxLineBytes);
   const routing = new Router({
     selector,
     redactor,
@@ -185,11 +186,51 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   });
   phase = 'running';
 
+  // Framing: one framer per stream, so a partial line of one file never joins another's.
+  const framing = newDecoderCounters();
+  const framers = new Map<string, StreamFramer>();
+  const framerFor = (f: StreamFraming, stream: string): StreamFramer =>
+    new StreamFramer(
+      {
+        format: f.format,
+        maxLineBytes: config.input.maxLineBytes,
+        streams: f.streams ? new Set(f.streams) : null,
+        onDetect: (format) => logger.info('input format detected', { stream, format }),
+      },
+      routing,
+      framing,
+    );
+  const single = framerFor({ format: config.input.format, streams: config.input.streams ?? undefined }, 'input');
+  // Acknowledgements flow back to a source that keeps checkpoints.
+  const acks = source.commit
+    ? new AckTracker(sinks, deadLetterSink, (stream, offset) => source.commit!(stream, offset))
+    : null;
+  const ackTimer = acks ? setInterval(() => acks.poll(), 100) : null;
+  ackTimer?.unref();
+  const routeChunk = (chunk: SourceChunk): void => {
+    let framer = framers.get(chunk.stream);
+    if (framer === undefined) {
+      framer = framerFor(chunk.framing ?? { format: config.input.format, streams: config.input.streams ?? undefined }, chunk.label ?? chunk.stream);
+      framer.startAt(chunk.offset);
+      framers.set(chunk.stream, framer);
+    }
+    routing.source = chunk.label;
+    if (chunk.data.length > 0) framer.push(chunk.data);
+    if (chunk.end) {
+      if (framer.end()) framing.incomplete++;
+      framers.delete(chunk.stream);
+    }
+    acks?.mark(chunk.stream, framer.committable);
+    if (chunk.end) acks?.forget(chunk.stream);
+  };
+
   let inputError: string | null = null;
   try {
     for await (const chunk of source.chunks) {
-      splitter.push(chunk, routing);
+      if (Buffer.isBuffer(chunk)) single.push(chunk);
+      else routeChunk(chunk);
       await routing.settle();
+      acks?.poll();
       // on_audit_failure = "exit" with a wrapper reads on until the stopped command's stderr ends.
       if (stopping && !(stopping === 'audit_failure' && source.terminate)) break;
       await guard.afterChunk(() => stopping !== null);
@@ -202,13 +243,22 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
   if (inputError) logger.error('input failed; routing what was read', { error: inputError });
   phase = 'stopping';
   guard.stop();
-  // End of input: a last line that had no newline.
-  splitter.end(routing);
+  // End of input: a last line that had no newline, parts still held. Their offsets are not
+  // checkpointed: after a restart the line is read again, whole if its writer finished it.
+  if (single.end()) framing.incomplete++;
+  for (const [stream, framer] of framers) {
+    routing.source = stream;
+    if (framer.end()) framing.incomplete++;
+  }
   await routing.settle();
 
   const deadline = Date.now() + config.shutdownTimeoutMs;
   await Promise.all(sinks.map((s) => s.close(deadline)));
   if (deadLetterSink) await deadLetterSink.close(Math.max(deadline, Date.now() + 5_000));
+  if (ackTimer) clearInterval(ackTimer);
+  acks?.poll();
+  acks?.poll(); // a second time: marks that waited for the dead-letter file
+  await source.close?.();
   detach();
 
   const lost = sinks.reduce((n, s) => n + undelivered(s.counters), 0) + deadLetter.lostEvents + deadLetter.failed;
@@ -219,6 +269,8 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
     ...routing.counters,
     dead_lettered: deadLetter.total,
     dead_letter_failed: deadLetter.failed,
+    ...(config.input.format !== 'raw' || source.counters ? { framing: { ...framing } } : {}),
+    ...(source.counters ? { sources: { [source.name]: { ...source.counters } } } : {}),
     sinks: perSink,
     lost,
     audit_failures: auditFailures,

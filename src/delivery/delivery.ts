@@ -69,6 +69,14 @@ class DeliveryPipeline implements DeliverySink {
   readonly name: string;
   readonly type: string;
   readonly counters: SinkCounters = newCounters();
+  /**
+   * The `counters.accepted` number of each event in a memory store, oldest first: every event
+   * not in the store is settled, so the prefix settled is everything before the store's head.
+   */
+  private readonly pendingSeqs: number[] = [];
+  private pendingHead = 0;
+  private lostOne = false;
+  private lostAt = 0;
   healthy = true;
 
   private readonly config: DeliveryConfig;
@@ -176,6 +184,7 @@ class DeliveryPipeline implements DeliverySink {
     }
     try {
       this.store.append(event, size);
+      if (this.config.buffer.type === 'memory') this.pendingSeqs.push(counters.accepted);
     } catch (error) {
       counters.lastError = 'io';
       this.healthy = false;
@@ -200,7 +209,33 @@ class DeliveryPipeline implements DeliverySink {
     return this.closing;
   }
 
+  /**
+   * Sink contract: events settled in order. A disk buffer takes responsibility at `write` (the
+   * append is synchronous); a memory queue once an event leaves it (acknowledged or dead-lettered).
+   */
+  get committed(): number {
+    const settled =
+      this.pendingHead < this.pendingSeqs.length ? this.pendingSeqs[this.pendingHead]! - 1 : this.counters.accepted;
+    return this.lostOne ? Math.min(settled, this.lostAt) : settled;
+  }
+
   // ---- internals ----
+
+  /** An event was lost: the committed prefix stops before it (it is read again after a restart). */
+  private lost(): void {
+    if (this.lostOne) return;
+    this.lostAt = Math.min(this.committed, this.counters.accepted - 1);
+    this.lostOne = true;
+  }
+
+  private forgetSeqs(n: number): void {
+    if (this.config.buffer.type !== 'memory') return;
+    this.pendingHead += n;
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pendingSeqs.length) {
+      this.pendingSeqs.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
 
   private full(): boolean {
     const { store, config } = this;
@@ -418,6 +453,7 @@ class DeliveryPipeline implements DeliverySink {
     if (entries.length > delivered) this.clock?.discarded(entries.length - delivered);
     try {
       this.store.ack(entries);
+      this.forgetSeqs(entries.length);
     } catch (error) {
       // The events are delivered; a failed cursor write only means they may be sent again.
       this.counters.lastError = 'io';
@@ -447,6 +483,7 @@ class DeliveryPipeline implements DeliverySink {
       return ok;
     } catch (error) {
       this.counters.failed++;
+      this.lost();
       this.context.logger.error('dead-letter write failed', { sink: this.name, detail: String(error) });
       return true;
     }
@@ -458,6 +495,7 @@ class DeliveryPipeline implements DeliverySink {
       this.counters.deadLettered++;
     } catch {
       this.counters.failed++;
+      this.lost();
     }
   }
 
@@ -518,6 +556,7 @@ class DeliveryPipeline implements DeliverySink {
         const detail = `not delivered by the shutdown deadline (last error: ${this.counters.lastError ?? 'none'})`;
         for (const entry of entries) if (entry.event) this.deadLetter(entry.event, 'undeliverable', detail);
         this.store.ack(entries);
+        this.forgetSeqs(entries.length);
         this.context.logger.warn('undelivered events dead-lettered at shutdown', { sink: this.name, events: entries.length });
       }
     }

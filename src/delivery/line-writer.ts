@@ -68,6 +68,9 @@ export abstract class LineSink implements Sink {
   private readonly idleWaiters = new Waiters();
   private errorLogged = false;
   private closing: Promise<void> | null = null;
+  /** Events settled in order (see `committed`); frozen once one was lost. */
+  private committedCount = 0;
+  private lostOne = false;
   /** Set by `close()`: later writes are failed at once. */
   protected closed = false;
   /** Events waiting (queued, open, in flight). */
@@ -237,6 +240,15 @@ export abstract class LineSink implements Sink {
     this.openChars = 0;
   }
 
+  /** Sink contract: events settled in order (batches settle in order, one in flight at a time). */
+  get committed(): number {
+    return this.committedCount;
+  }
+
+  private settle(events: number): void {
+    if (!this.lostOne) this.committedCount += events;
+  }
+
   private written(stream: Writable, batch: Batch, error: Error | null): void {
     if (batch.settled) return; // already given up on at the close deadline
     batch.settled = true;
@@ -262,6 +274,7 @@ export abstract class LineSink implements Sink {
         this.failedAttempts = 0;
         this.cause = null;
       }
+      this.settle(batch.count);
       if (this.errorLogged) {
         this.errorLogged = false;
         this.logger.info('sink writes succeed again', { sink: this.name, type: this.type, ...this.describe() });
@@ -350,6 +363,7 @@ export abstract class LineSink implements Sink {
     const deadLetter = this.deadLetter;
     if (deadLetter === null) {
       this.counters.failed += batch.count;
+      this.lostOne = true;
       return;
     }
     let start = 0;
@@ -360,8 +374,10 @@ export abstract class LineSink implements Sink {
       try {
         deadLetter.write({ reason: 'undeliverable', sink: this.name, detail, event: JSON.parse(line) as JsonObject });
         this.counters.deadLettered++;
+        this.settle(1);
       } catch {
         this.counters.failed++;
+        this.lostOne = true;
       }
     }
   }

@@ -8,7 +8,7 @@
  * it may hold parts of a line that is not complete yet, it says where the earliest held raw line
  * starts (`heldFrom`): a checkpoint must not move past it.
  */
-import type { LineHandler } from '../lines';
+import type { LineHandler } from './lines';
 
 /** A raw line whose framing could not be read: only its size and hash travel on. */
 export interface MalformedLine {

@@ -10,7 +10,7 @@
 import { type Decoder, type DecoderCounters, type FramedHandler, type StreamName, sha256Hex } from './decoder';
 import { criDecoder, parseCriLine } from './cri';
 import { dockerDecoder, parseDockerLine } from './docker';
-import { LineSplitter, type LineHandler, type OversizeLine } from '../lines';
+import { LineSplitter, type LineHandler, type OversizeLine } from './lines';
 
 export type InputFormat = 'raw' | 'cri' | 'docker' | 'auto';
 export const INPUT_FORMATS: readonly InputFormat[] = ['raw', 'cri', 'docker', 'auto'];
@@ -56,7 +56,13 @@ export class StreamFramer implements LineHandler {
   ) {
     this.format = options.format;
     this.splitter = new LineSplitter(rawLimit(options.format, options.maxLineBytes));
-    if (this.format !== 'auto') this.decoder = this.decoderFor(this.format);
+    if (this.format === 'cri' || this.format === 'docker') this.decoder = this.decoderFor(this.format);
+  }
+
+  /** The stream's offset of the first byte pushed (a file resumed from a checkpoint). Before any push. */
+  startAt(offset: number): void {
+    this.pushed = offset;
+    this.lineStart = offset;
   }
 
   /** Where a checkpoint may point: past every raw line handed on in full. */
@@ -92,18 +98,15 @@ export class StreamFramer implements LineHandler {
   /** LineHandler (from the splitter): one raw line. */
   line(bytes: Buffer, lineNumber: number): void {
     const start = this.advance();
-    if (this.decoder === null) {
-      if (this.format === 'auto') {
-        if (bytes.length === 0) return this.out.line(bytes, lineNumber);
-        this.decide(bytes);
-      }
-      if (this.decoder === null) {
-        // `auto` cut raw lines with room for framing: the limit of a raw line applies here.
-        if (bytes.length > this.options.maxLineBytes) return this.out.oversize({ line: lineNumber, size: bytes.length, sha256: sha256Hex(bytes) });
-        return this.out.line(bytes, lineNumber);
-      }
+    if (this.decoder === null && this.format === 'auto' && bytes.length > 0) this.decide(bytes);
+    if (this.decoder !== null) {
+      this.decoder.line(bytes, lineNumber, start, this.out);
+    } else if (bytes.length > this.options.maxLineBytes) {
+      // `auto` cut raw lines with room for framing: the limit of a raw line applies here.
+      this.out.oversize({ line: lineNumber, size: bytes.length, sha256: sha256Hex(bytes) });
+    } else {
+      this.out.line(bytes, lineNumber);
     }
-    this.decoder.line(bytes, lineNumber, start, this.out);
   }
 
   oversize(info: OversizeLine): void {
@@ -126,7 +129,7 @@ export class StreamFramer implements LineHandler {
   }
 
   private decide(first: Buffer): void {
-    const format = parseDockerLine(first) !== null ? 'docker' : parseCriLine(first) !== null ? 'cri' : 'raw';
+    const format: 'raw' | 'cri' | 'docker' = parseDockerLine(first) !== null ? 'docker' : parseCriLine(first) !== null ? 'cri' : 'raw';
     this.format = format;
     if (format !== 'raw') this.decoder = this.decoderFor(format);
     this.options.onDetect?.(format);

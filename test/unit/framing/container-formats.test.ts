@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseCriLine } from '../../src/framing/cri';
-import { type FramedHandler, type MalformedLine, newDecoderCounters, type StreamName } from '../../src/framing/decoder';
-import { parseDockerLine } from '../../src/framing/docker';
-import { type InputFormat, StreamFramer } from '../../src/framing/stream';
+import { parseCriLine } from '../../../src/framing/cri';
+import { type FramedHandler, type MalformedLine, newDecoderCounters, type StreamName } from '../../../src/framing/decoder';
+import { parseDockerLine } from '../../../src/framing/docker';
+import { type InputFormat, StreamFramer } from '../../../src/framing/stream';
 
 const TS = '2026-03-05T10:30:00.123456789Z';
 
