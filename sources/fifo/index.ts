@@ -5,9 +5,9 @@
  * old writer left unfinished is handed on by itself (counted) instead of joining the next writer's.
  *
  * A pipe cannot be read again, so there are no checkpoints; in exchange it back-pressures the
- * writer: when the router stops or falls behind, the server blocks on its next write instead of
- * its output being lost. Opening waits (in the thread pool) for a writer; `stop()` ends that wait
- * by opening the pipe briefly for writing itself.
+ * writer: when the router falls behind, the server blocks on its next write once the pipe's
+ * buffer (64 KiB on Linux) is full, instead of its output being lost; when the router is gone,
+ * the server's open() blocks (and a write to an open pipe fails with EPIPE).
  */
 import * as fs from 'node:fs';
 import { Socket } from 'node:net';
@@ -36,60 +36,79 @@ export class FifoSource implements Source {
   private stopping = false;
   private socket: Socket | null = null;
   private seq = 0;
+  /**
+   * The read end of the next session, opened before the current one is closed: the pipe always
+   * has a reader, so what a writer puts in it between two sessions stays there (a pipe's buffer
+   * goes with its last reader), and a writer's open() does not wait for us.
+   */
+  private next: number;
 
   constructor(private readonly options: FifoSourceOptions) {
     this.name = options.name;
     ensureFifo(options.path);
+    // Opened now, before any writer can get past its open(): every writer comes after it.
+    this.next = fs.openSync(options.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     this.chunks = { [Symbol.asyncIterator]: () => this.iterate() };
   }
 
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.socket === null) {
-      // Wake an open() waiting for a writer: a writer that comes and goes at once.
-      try {
-        fs.closeSync(fs.openSync(this.options.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-      } catch {
-        // ENXIO: nobody is waiting to read.
-      }
-    }
-    // A writer still connected: what it wrote so far is read; then the stream ends.
-    this.socket?.end();
+    // What the pipe holds now is read first; then the session ends.
+    const socket = this.socket;
+    if (socket) setTimeout(() => socket.destroy(), 100).unref();
   }
 
+  async close(): Promise<void> {
+    if (this.next >= 0) fs.closeSync(this.next);
+    this.next = -1;
+  }
+
+  /**
+   * One session per writer. A read end opened without blocking sees end-of-file only once a
+   * writer that came after it was opened has gone, so the next session's read end is opened as
+   * soon as one ends, before anything is handed on: a writer that comes after the previous one
+   * closed is a session of its own. (One that opens before the router saw the previous close
+   * shares its session: a pipe does not tell writers apart.) No thread waits in open(), and an
+   * idle pipe costs nothing: the read end waits in the event loop.
+   */
   private async *iterate(): AsyncGenerator<SourceChunk> {
     const { path, logger } = this.options;
-    while (!this.stopping) {
-      const fd = await new Promise<number | null>((done) =>
-        fs.open(path, fs.constants.O_RDONLY, (error, fd) => {
-          if (error) {
-            logger.error('cannot open the FIFO', { source: this.name, path, error: (error as { code?: string }).code ?? 'error' });
-            done(null);
-          } else done(fd);
-        }),
-      );
-      if (fd === null) return;
+    while (this.next >= 0 && !this.stopping) {
+      const fd = this.next;
+      this.next = -1;
       const stream = `${this.name}#${++this.seq}`;
-      logger.info('FIFO writer connected', { source: this.name, path });
       const socket = new Socket({ fd, readable: true, writable: false });
       this.socket = socket;
       let offset = 0;
       try {
         for await (const data of socket as AsyncIterable<Buffer>) {
+          if (offset === 0) logger.info('FIFO writer connected', { source: this.name, path });
           this.counters.bytes += data.length;
           yield { stream, data, offset, label: path, framing: this.options.framing };
           offset += data.length;
         }
       } catch (error) {
-        logger.error('FIFO read failed', { source: this.name, path, error: (error as { code?: string }).code ?? 'error' });
+        const code = (error as { code?: string }).code ?? 'error';
+        if (!this.stopping) logger.error('FIFO read failed', { source: this.name, path, error: code });
       } finally {
         this.socket = null;
-        socket.destroy();
       }
+      if (!this.stopping) this.next = this.openReadEnd();
+      socket.destroy();
+      if (offset === 0) continue; // stopped before any writer came
       this.counters.writers++;
       if (!this.stopping) logger.info('FIFO writer closed; waiting for the next one', { source: this.name, path });
       yield { stream, data: Buffer.alloc(0), offset, end: true, label: path, framing: this.options.framing };
+    }
+  }
+
+  private openReadEnd(): number {
+    try {
+      return fs.openSync(this.options.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    } catch (error) {
+      this.options.logger.error('cannot open the FIFO', { source: this.name, path: this.options.path, error: (error as { code?: string }).code ?? 'error' });
+      return -1;
     }
   }
 }

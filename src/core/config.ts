@@ -354,6 +354,13 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     sources.push(spec);
   }
   sources.push(...followSpecs(flags.follow ?? [], cwd));
+  // Names (logs, counters, checkpoint files): the type, numbered from the second of a type on.
+  const perType = new Map<string, number>();
+  for (const spec of sources) {
+    const n = (perType.get(spec.type) ?? 0) + 1;
+    perType.set(spec.type, n);
+    spec.name = n === 1 ? spec.type : `${spec.type}-${n}`;
+  }
   const dataDir = flags.stateDir
     ? resolve(flags.stateDir)
     : typeof doc['data_dir'] === 'string' ? resolve(baseDir, doc['data_dir']) : null;

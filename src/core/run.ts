@@ -269,7 +269,9 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
     ...routing.counters,
     dead_lettered: deadLetter.total,
     dead_letter_failed: deadLetter.failed,
-    ...(config.input.format !== 'raw' || source.counters ? { framing: { ...framing } } : {}),
+    ...(config.input.format !== 'raw' || source.counters
+      ? { framing: { parts_joined: framing.partsJoined, other_stream: framing.otherStream, incomplete: framing.incomplete } }
+      : {}),
     ...(source.counters ? { sources: { [source.name]: { ...source.counters } } } : {}),
     sinks: perSink,
     lost,

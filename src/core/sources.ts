@@ -89,7 +89,7 @@ export function mergeSources(sources: readonly Source[]): Source {
         const iterators = sources.map((s) => s.chunks[Symbol.asyncIterator]());
         const pending = new Map<number, Promise<{ i: number; r: IteratorResult<Buffer | SourceChunk> }>>();
         const pull = (i: number): void => void pending.set(i, iterators[i]!.next().then((r) => ({ i, r })));
-        iterators.forEach((_, i) => pull(i));
+        for (let i = 0; i < iterators.length; i++) pull(i);
         while (pending.size > 0) {
           const { i, r } = await Promise.race(pending.values());
           pending.delete(i);

@@ -73,7 +73,7 @@ describe('--follow with a state dir through kill -9', () => {
       router.kill('SIGKILL');
       const r = await done;
       expect(r.signal).toBe('SIGKILL');
-      kills.push({ before: readOutput(out).seqs.length, checkpoints: readCheckpoints(state, 'sources[0]') });
+      kills.push({ before: readOutput(out).seqs.length, checkpoints: readCheckpoints(state, 'file') });
     }
 
     const router = start(['-c', config]);

@@ -98,3 +98,18 @@ export function readCheckpoints(stateDir: string, source: string): Map<number, n
   for (const f of stored.files) out.set(f.ino, f.offset);
   return out;
 }
+
+/** Counts the router's log lines by message as they arrive on its stderr (alongside `collect`). */
+export function logWatch(child: ChildProcess): (message: string) => number {
+  const counts = new Map<string, number>();
+  let rest = '';
+  child.stderr!.on('data', (b: Buffer) => {
+    const lines = (rest + b.toString('utf8')).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      const m = /"message":"([^"]*)"/.exec(line);
+      if (m) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+    }
+  });
+  return (message) => counts.get(message) ?? 0;
+}
