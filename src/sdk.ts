@@ -12,7 +12,7 @@
  * - the tamper-evident chain a file-writing sink seals its lines with (docs/integrity.md)
  */
 export type * from './api/sink';
-export { newCounters, undelivered } from './api/sink';
+export { kubernetesRecord, newCounters, undelivered } from './api/sink';
 export type * from './api/source';
 export { LineSink, ioErrorCode, MAX_BATCH_CHARS, HIGH_WATER_CHARS, LINE_SINK_DEFAULTS } from './delivery/line-writer';
 export type { Target, LineSinkOptions } from './delivery/line-writer';

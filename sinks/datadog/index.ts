@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type * as DatadogClient from '@datadog/datadog-api-client';
 import { createDeliverySink, httpStatusError, parseDeliveryOptions, ConfigError, parseDuration } from '../../src/sdk';
-import type { Transport, JsonObject, JsonValue, SinkContext, SinkEvent, SinkFactory, SinkOptions } from '../../src/sdk';
+import type { Transport, JsonObject, JsonValue, KubernetesMetadata, SinkContext, SinkEvent, SinkFactory, SinkOptions } from '../../src/sdk';
 import OPTIONS_SCHEMA from './options.schema.json';
 
 type Datadog = typeof DatadogClient;
@@ -255,8 +255,24 @@ function loadClient(): Datadog {
 /** The options schema (validated by the core before anything starts); the delivery keys come from schemas/delivery.schema.json. */
 export const optionsSchema: object = OPTIONS_SCHEMA;
 
+/**
+ * `[kubernetes]` where Datadog has a place for it: the standard tags (kube_namespace, pod_name,
+ * kube_container_name) joined to `tags`, and the node as `hostname` unless one is configured.
+ */
+function withKubernetes(settings: DatadogSettings, options: SinkOptions, meta: KubernetesMetadata | null | undefined): DatadogSettings {
+  if (!meta) return settings;
+  const tags = [
+    ...(settings.ddtags ? [settings.ddtags] : []),
+    ...(meta.namespace ? [`kube_namespace:${meta.namespace}`] : []),
+    ...(meta.pod ? [`pod_name:${meta.pod}`] : []),
+    ...(meta.container ? [`kube_container_name:${meta.container}`] : []),
+  ];
+  const hostname = options['hostname'] === undefined && meta.node ? meta.node : settings.hostname;
+  return { ...settings, ddtags: tags.join(',') || undefined, hostname };
+}
+
 export const createSink: SinkFactory = (options, context) => {
-  const settings = parseDatadogOptions(options, context);
+  const settings = withKubernetes(parseDatadogOptions(options, context), options, context.kubernetes);
   const config = parseDeliveryOptions(options, context.name, context.baseDir, {
     batchMaxEvents: MAX_ENTRIES_PER_REQUEST,
     batchMaxEventsLimit: MAX_ENTRIES_PER_REQUEST,

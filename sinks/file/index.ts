@@ -194,6 +194,7 @@ export const optionsSchema: object = OPTIONS_SCHEMA;
 export const createSink: SinkFactory = async (options, context) => {
   const where = context.role === 'dead_letter' ? 'dead_letter' : `sinks.${context.name}`;
   const sink = new FileSink(context.name, context, fileSettings(options, context.baseDir, where));
+  if (options['enrich'] === true && context.role !== 'dead_letter') sink.enrichWith(context.kubernetes);
   await sink.start();
   return sink;
 };

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import type * as tls from 'node:tls';
 import { EventTime, FluentClient, FluentError, FluentSocketEvent } from '@fluent-org/logger';
 import type { EventModes, FluentClientOptions } from '@fluent-org/logger';
-import { createDeliverySink, DeliveryError, parseDeliveryOptions, parseTimestamp, tlsVerifyError, toDeliveryError, errorCode, ConfigError, parseDuration } from '../../src/sdk';
+import { createDeliverySink, DeliveryError, parseDeliveryOptions, parseTimestamp, tlsVerifyError, toDeliveryError, errorCode, ConfigError, kubernetesRecord, parseDuration } from '../../src/sdk';
 import type { Transport, JsonValue, SinkContext, SinkEvent, SinkFactory, SinkOptions } from '../../src/sdk';
 import OPTIONS_SCHEMA from './options.schema.json';
 
@@ -30,6 +30,8 @@ export interface FluentdSettings {
   readonly requireAck: boolean;
   readonly ackTimeoutMs: number;
   readonly clientOptions: FluentClientOptions;
+  /** `[kubernetes]` as the record's `kubernetes` object, or null. */
+  readonly kubernetes?: Record<string, string> | null;
 }
 
 type Table = Record<string, unknown>;
@@ -246,7 +248,10 @@ class ForwardTransport implements Transport {
       const connection = await this.connect(signal);
       // Emitted in one tick: the client flushes them on the next tick as one chunk per tag
       // (one per event in Message mode); each promise settles on its chunk's ack.
-      const acks = batch.map((event) => connection.client.emit(event.record, eventTimeOf(event)));
+      const k8s = this.settings.kubernetes;
+      const acks = batch.map((event) =>
+        connection.client.emit(k8s && !('kubernetes' in event.record) ? { ...event.record, kubernetes: k8s } : event.record, eventTimeOf(event)),
+      );
       await connection.guard(Promise.all(acks), signal);
     } catch (error) {
       const failure = classifyForwardError(error);
@@ -279,7 +284,7 @@ class ForwardTransport implements Transport {
 export const optionsSchema: object = OPTIONS_SCHEMA;
 
 export const createSink: SinkFactory = (options, context) => {
-  const settings = parseFluentdOptions(options, context);
+  const settings = { ...parseFluentdOptions(options, context), kubernetes: context.kubernetes ? kubernetesRecord(context.kubernetes) : null };
   const config = parseDeliveryOptions(options, context.name, context.baseDir, {
     // Connect + handshake + the ack: the client's ack timer normally fires first.
     attemptTimeoutMs: settings.ackTimeoutMs + 10_000,

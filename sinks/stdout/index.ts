@@ -51,4 +51,8 @@ class StdoutSink extends LineSink {
 export const optionsSchema: object = OPTIONS_SCHEMA;
 
 /** Writes to `context.stdout` (process.stdout unless the core or a test passes another stream). */
-export const createSink: SinkFactory = (_options, context) => new StdoutSink(context, context.stdout ?? process.stdout);
+export const createSink: SinkFactory = (options, context) => {
+  const sink = new StdoutSink(context, context.stdout ?? process.stdout);
+  if (options['enrich'] === true && context.role !== 'dead_letter') sink.enrichWith(context.kubernetes);
+  return sink;
+};

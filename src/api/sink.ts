@@ -190,6 +190,30 @@ export interface SinkContext {
   readonly stdout?: Writable;
   /** Present when metrics are on: report accepted → delivered times to it. */
   readonly latency?: DeliveryLatency;
+  /** The pod the router runs in (`[kubernetes]`), for sinks that have a place for it; else absent. */
+  readonly kubernetes?: KubernetesMetadata | null;
+}
+
+/**
+ * Where the router runs in Kubernetes, from the downward API (`[kubernetes]`). Sinks attach it
+ * where they have a place (Datadog tags and hostname, a Fluentd record's `kubernetes` object);
+ * the event itself is never changed.
+ */
+export interface KubernetesMetadata {
+  readonly pod?: string;
+  readonly namespace?: string;
+  readonly node?: string;
+  readonly container?: string;
+}
+
+/** The metadata as the `kubernetes` object of a record (the names Fluentd's kubernetes filter uses). */
+export function kubernetesRecord(meta: KubernetesMetadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (meta.pod !== undefined) out['pod_name'] = meta.pod;
+  if (meta.namespace !== undefined) out['namespace_name'] = meta.namespace;
+  if (meta.container !== undefined) out['container_name'] = meta.container;
+  if (meta.node !== undefined) out['host'] = meta.node;
+  return out;
 }
 
 /** A sink's options: the `[sinks.<name>]` table minus `type`, already validated. */

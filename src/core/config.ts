@@ -17,6 +17,7 @@ import { redactionMode, type RedactionMode } from '../integrity/options';
 import type { InputFormat } from '../framing/stream';
 import type { StreamName } from '../framing/decoder';
 import { followSpecs, loadSourceModule, type SourceSpec } from './sources';
+import type { KubernetesMetadata } from '../api/sink';
 
 export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -55,6 +56,8 @@ export interface RouterConfig {
   sources: SourceSpec[];
   /** Where checkpoints are kept (`--state-dir`, `data_dir`), or null. */
   dataDir: string | null;
+  /** `[kubernetes]`: the pod the router runs in, or null without the table. */
+  kubernetes: KubernetesMetadata | null;
 }
 
 /** The command-line flags that feed the config (see src/cli/main.ts). */
@@ -385,10 +388,29 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     },
     sources,
     dataDir,
+    kubernetes: kubernetesMetadata(doc['kubernetes'], env),
     redact: { fields, policy, policyFields, ...redactionMode(redact, file, baseDir) },
     sinks,
     deadLetter,
     shutdownTimeoutMs,
     logLevel,
+  };
+}
+
+/**
+ * `[kubernetes]`: each value as written (`${POD_NAME}` works), else from the variable the
+ * downward API sets by convention; empty values are left out. Null without the table.
+ */
+function kubernetesMetadata(table: JsonValue | undefined, env: NodeJS.ProcessEnv): KubernetesMetadata | null {
+  if (!isJsonObject(table)) return null;
+  const pick = (key: string, variable: string): string | undefined => {
+    const v = typeof table[key] === 'string' ? (table[key] as string) : env[variable];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  return {
+    pod: pick('pod', 'POD_NAME'),
+    namespace: pick('namespace', 'POD_NAMESPACE'),
+    node: pick('node', 'NODE_NAME'),
+    container: pick('container', 'CONTAINER_NAME'),
   };
 }

@@ -17,7 +17,7 @@ import type { Source, SourceChunk, StreamFraming } from '../api/source';
 import { newDecoderCounters } from '../framing/decoder';
 import { StreamFramer } from '../framing/stream';
 import { AckTracker } from './acks';
-import type { SinkRole } from '../api/sink';
+import type { KubernetesMetadata, SinkRole } from '../api/sink';
 import { DeadLetterRouter } from './dead-letter';
 import { SinkError } from '../util/errors';
 import { writeStderr, type Logger } from '../util/log';
@@ -47,10 +47,11 @@ async function buildSink(
   deadLetter: DeadLetter,
   role: SinkRole = 'sink',
   latency?: DeliveryLatency,
+  kubernetes: KubernetesMetadata | null = null,
 ): Promise<Sink> {
   const mod = await loadSinkModule(spec.type, spec.baseDir);
   try {
-    return await mod.createSink(spec.options, { name: spec.name, logger, deadLetter, baseDir: spec.baseDir, role, ...(latency ? { latency } : {}) });
+    return await mod.createSink(spec.options, { name: spec.name, logger, deadLetter, baseDir: spec.baseDir, role, kubernetes, ...(latency ? { latency } : {}) });
   } catch (err) {
     throw err instanceof SinkError ? err : new SinkError(`could not start: ${(err as Error).message}`, spec.name, { cause: err });
   }
@@ -145,7 +146,7 @@ export async function run(config: RouterConfig, io: RunIO): Promise<number> {
       : null;
     deadLetter = new DeadLetterRouter(deadLetterSink, redactor, logger);
     for (const spec of config.sinks) {
-      const sink = await buildSink(spec, logger, deadLetter, 'sink', api?.recorder(spec.name));
+      const sink = await buildSink(spec, logger, deadLetter, 'sink', api?.recorder(spec.name), config.kubernetes);
       sinks.push(sink);
       if (requiredNames.has(spec.name)) required.push(sink);
     }

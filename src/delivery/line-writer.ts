@@ -17,8 +17,8 @@
 import type { Writable } from 'node:stream';
 import type { JsonObject } from '../util/json';
 import type { Logger, LogFields } from '../util/log';
-import { newCounters } from '../api/sink';
-import type { DeadLetter, DeliveryLatency, Sink, SinkCounters, SinkEvent, SinkHealth } from '../api/sink';
+import { kubernetesRecord, newCounters } from '../api/sink';
+import type { DeadLetter, DeliveryLatency, KubernetesMetadata, Sink, SinkCounters, SinkEvent, SinkHealth } from '../api/sink';
 import { AcceptClock } from './accept-clock';
 import { backoffDelay } from './backoff';
 import { untilDeadline, Waiters } from './waiters';
@@ -68,6 +68,7 @@ export abstract class LineSink implements Sink {
   private readonly idleWaiters = new Waiters();
   private errorLogged = false;
   private closing: Promise<void> | null = null;
+  private enrichSuffix: string | null = null;
   /** Events settled in order (see `committed`); frozen once one was lost. */
   private committedCount = 0;
   private lostOne = false;
@@ -127,7 +128,21 @@ export abstract class LineSink implements Sink {
   /** What to add to the error log line (the path, ...). Never content. */
   protected abstract describe(): LogFields;
 
-  write(event: SinkEvent): boolean {
+  /**
+   * `enrich = true` (file, stdout): every line gets a `kubernetes` object after the event's own
+   * keys. The event's keys and values are written as they are; only the line has more.
+   */
+  enrichWith(meta: KubernetesMetadata | null | undefined): void {
+    if (!meta) return;
+    this.enrichSuffix = `,"kubernetes":${JSON.stringify(kubernetesRecord(meta))}}`;
+  }
+
+  write(source: SinkEvent): boolean {
+    // An event that has a `kubernetes` key of its own keeps it alone: no key is ever written twice.
+    const event =
+      this.enrichSuffix === null || !source.json.endsWith('}') || 'kubernetes' in source.record
+        ? source
+        : { ...source, json: source.json.slice(0, -1) + this.enrichSuffix };
     this.counters.accepted++;
     if (this.closed) {
       this.fail(
