@@ -17,9 +17,12 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), /** @type {string[][]} */ ([])),
-);
+/** @type {Record<string, string | undefined>} */
+const args = {};
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (a?.startsWith('--')) args[a.slice(2)] = process.argv[++i];
+}
 const EVENTS = Number(args.events ?? 100_000);
 const KILLS = Number(args.kills ?? 5);
 const RATE = Number(args.rate ?? 5000);
