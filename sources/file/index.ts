@@ -159,6 +159,18 @@ export class FileSource implements Source {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    // Everything written before the signal is read: a rotation not noticed yet is noticed now,
+    // and files that appeared under a pattern since the last look are opened.
+    for (const t of this.tailers) {
+      if (t.rotated) continue;
+      try {
+        const st = fs.statSync(t.path);
+        if (st.dev !== t.dev || st.ino !== t.ino) t.rotated = true;
+      } catch {
+        t.rotated = true;
+      }
+    }
+    this.rescan();
     // Read what is there now, no further: a busy writer must not hold the shutdown.
     for (const t of this.tailers) {
       try {
