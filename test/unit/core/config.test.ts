@@ -61,7 +61,7 @@ describe('config loading', () => {
     writeFileSync(join(dir.path, 'policy.toml'), '[audit]\nenabled = true\nredact_fields = ["customer_ssn"]\n');
     const file = configFile(FULL);
     const c = await loadConfig({ config: file }, {});
-    expect(c.input).toEqual({ maxLineBytes: 65536, passthrough: true });
+    expect(c.input).toEqual({ maxLineBytes: 65536, passthrough: true, format: 'raw', streams: null });
     expect(c.redact).toEqual({ fields: ['encryption_passphrase'], policy: join(dir.path, 'policy.toml'), policyFields: ['customer_ssn'], mode: 'mask', mask: null });
     expect(c.sinks.map((s) => [s.name, s.type])).toEqual([['archive', 'file'], ['console', 'stdout']]);
     expect(c.sinks[0]!.options['path']).toBe('audit/audit.jsonl');
@@ -76,7 +76,7 @@ describe('config loading', () => {
     const c = await loadConfig({ config: file, file: ['x.jsonl'], stdout: true, redactField: ['pin'], passthrough: true, maxLineBytes: '1000' }, {});
     expect(c.sinks.map((s) => `${s.name}:${s.type}`)).toEqual(['a:stdout', 'file:file', 'stdout:stdout']);
     expect(c.redact.fields).toEqual(['pin']);
-    expect(c.input).toEqual({ maxLineBytes: 1000, passthrough: true });
+    expect(c.input).toEqual({ maxLineBytes: 1000, passthrough: true, format: 'raw', streams: null });
   });
 
   it('interpolates ${ENV_VAR} in strings, and $${ stays literal', async () => {
