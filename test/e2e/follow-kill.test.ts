@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collect, finished, start, tempDir } from '../support/cli';
-import { readCheckpoints, readManifest, readOutput, startWriter } from '../support/follow';
+import { generationOf, readCheckpointEntries, readManifest, readOutput, type StoredCheckpoint, startWriter } from '../support/follow';
 import { waitFor } from '../support/wait';
 
 const dir = tempDir('ar-follow-kill-');
@@ -52,8 +52,8 @@ describe('--follow with a state dir through kill -9', () => {
     interface Kill {
       /** Output events before the kill. */
       before: number;
-      /** Checkpoints on disk right after the kill: inode → offset. */
-      checkpoints: Map<number, number>;
+      /** Checkpoints on disk right after the kill. */
+      checkpoints: StoredCheckpoint[];
     }
     const kills: Kill[] = [];
     const random = mulberry32(9);
@@ -73,7 +73,7 @@ describe('--follow with a state dir through kill -9', () => {
       router.kill('SIGKILL');
       const r = await done;
       expect(r.signal).toBe('SIGKILL');
-      kills.push({ before: readOutput(out).seqs.length, checkpoints: readCheckpoints(state, 'file') });
+      kills.push({ before: readOutput(out).seqs.length, checkpoints: readCheckpointEntries(state, 'file') });
     }
 
     const router = start(['-c', config]);
@@ -103,12 +103,16 @@ describe('--follow with a state dir through kill -9', () => {
     }
     // Duplicates: only events no checkpoint on disk covered when the router was killed.
     const manifest = readManifest(join(logDir, 'manifest.jsonl'));
-    const covered = (seq: number, checkpoints: Map<number, number>): boolean => {
+    const covered = (seq: number, checkpoints: StoredCheckpoint[]): boolean => {
       const e = manifest.events.get(seq)!;
-      const offset = checkpoints.get(manifest.gens.get(e.gen)!.ino);
-      // A file no longer in the checkpoints was finished (read to its end and let go).
-      const later = [...checkpoints.keys()].some((ino) => [...manifest.gens.entries()].some(([g, v]) => v.ino === ino && g > e.gen));
-      return offset !== undefined ? e.end <= offset : later;
+      const byGen = new Map<number, number>();
+      for (const c of checkpoints) {
+        const gen = generationOf(c, manifest);
+        if (gen !== undefined) byGen.set(gen, c.offset);
+      }
+      const offset = byGen.get(e.gen);
+      // A file no longer in the checkpoints while a later one is was finished and let go.
+      return offset !== undefined ? e.end <= offset : [...byGen.keys()].some((g) => g > e.gen);
     };
     let duplicates = 0;
     for (let i = 0; i < kills.length; i++) {

@@ -3,6 +3,7 @@
  * the router's output file back by event sequence number, and the writer's manifest.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -72,7 +73,8 @@ export function readOutput(path: string): OutputRead {
 }
 
 export interface Manifest {
-  gens: Map<number, { ino: number }>;
+  /** Per file generation: its inode and its first 256 bytes (hex). */
+  gens: Map<number, { ino: number; head?: string }>;
   /** Per event: its file generation and the offset just past it. */
   events: Map<number, { gen: number; end: number }>;
 }
@@ -82,21 +84,44 @@ export function readManifest(path: string): Manifest {
   const events = new Map<number, { gen: number; end: number }>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line === '') continue;
-    const v = JSON.parse(line) as { gen: number; ino?: number; seq?: number; end?: number };
-    if (v.seq === undefined) gens.set(v.gen, { ino: v.ino! });
+    const v = JSON.parse(line) as { gen: number; ino?: number; seq?: number; end?: number; head?: string };
+    if (v.head !== undefined) gens.get(v.gen)!.head = v.head;
+    else if (v.seq === undefined) gens.set(v.gen, { ino: v.ino! });
     else events.set(v.seq, { gen: v.gen, end: v.end! });
   }
   return { gens, events };
 }
 
+export interface StoredCheckpoint {
+  ino: number;
+  offset: number;
+  fingerprint: string;
+  fingerprint_bytes: number;
+}
+
+/** The checkpoints on disk now. */
+export function readCheckpointEntries(stateDir: string, source: string): StoredCheckpoint[] {
+  const file = join(stateDir, 'checkpoints', `${source}.json`);
+  if (!existsSync(file)) return [];
+  return (JSON.parse(readFileSync(file, 'utf8')) as { files: StoredCheckpoint[] }).files;
+}
+
 /** The checkpoints on disk now: inode → offset. */
 export function readCheckpoints(stateDir: string, source: string): Map<number, number> {
-  const out = new Map<number, number>();
-  const file = join(stateDir, 'checkpoints', `${source}.json`);
-  if (!existsSync(file)) return out;
-  const stored = JSON.parse(readFileSync(file, 'utf8')) as { files: { ino: number; offset: number }[] };
-  for (const f of stored.files) out.set(f.ino, f.offset);
-  return out;
+  return new Map(readCheckpointEntries(stateDir, source).map((f) => [f.ino, f.offset]));
+}
+
+/**
+ * Which writer generation a checkpoint belongs to: same inode and the same first bytes (inodes
+ * are reused as rotated files are compressed and deleted), or undefined.
+ */
+export function generationOf(entry: StoredCheckpoint, manifest: Manifest): number | undefined {
+  for (const [gen, g] of manifest.gens) {
+    if (g.ino !== entry.ino || g.head === undefined) continue;
+    const prefix = Buffer.from(g.head, 'hex').subarray(0, entry.fingerprint_bytes);
+    if (createHash('sha256').update(prefix).digest('hex') === entry.fingerprint) return gen;
+  }
+  return undefined;
 }
 
 /** Counts the router's log lines by message as they arrive on its stderr (alongside `collect`). */
