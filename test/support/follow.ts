@@ -80,7 +80,7 @@ export interface Manifest {
 }
 
 export function readManifest(path: string): Manifest {
-  const gens = new Map<number, { ino: number }>();
+  const gens = new Map<number, { ino: number; head?: string }>();
   const events = new Map<number, { gen: number; end: number }>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line === '') continue;
