@@ -1,28 +1,27 @@
 /**
- * The Datadog sink: audit events to the Datadog Logs intake (v2 `LogsApi.submitLog`), through the
- * shared delivery layer (queue, batches, retries, disk buffer).
+ * The Datadog sink: audit events to the Datadog Logs intake (v2 `POST /api/v2/logs`, what the
+ * official client's `LogsApi.submitLog` sends), through the shared delivery layer (queue,
+ * batches, retries, disk buffer).
  *
- * The client library is imported lazily in createSink: it takes about a second and thousands of
- * modules to load, which only configs with a Datadog sink should pay. Its own retry is disabled
- * (the delivery layer retries, with jitter and Retry-After) and its HTTP layer is replaced by a
- * small one of ours (`IntakeHttp`): it gzips off the event loop (the client's pako gzip blocks it
- * ~100 ms per 5 MB), aborts on the delivery layer's signal (timeout, shutdown deadline), and turns
- * a non-2xx answer into a DeliveryError that keeps the Retry-After / x-ratelimit-reset headers.
+ * The request is built here, not by `@datadog/datadog-api-client`: importing that client takes
+ * 2–4 s and ~130 MB (its serializer pulls in every model), for a body that is a JSON array of log
+ * items. `toLogItem` and `intakeBody` produce the same items, keys and serialisation as
+ * `LogsApi.submitLog` (ObjectSerializer of `Array<HTTPLogItem>`: ddsource, ddtags, hostname,
+ * message, service, then the additional properties, then JSON.stringify); a test sends the same
+ * events through both to the local intake and compares the bodies (the client is a dev
+ * dependency for that test only). The body is gzipped off the event loop, the request aborts on
+ * the delivery layer's signal (timeout, shutdown deadline), and a non-2xx answer becomes a
+ * DeliveryError that keeps the Retry-After / x-ratelimit-reset headers.
  */
 import * as fs from 'node:fs';
+import type * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import type * as DatadogClient from '@datadog/datadog-api-client';
 import { createDeliverySink, httpStatusError, parseDeliveryOptions, ConfigError, parseDuration } from '../../src/sdk';
 import type { Transport, JsonObject, JsonValue, KubernetesMetadata, SinkContext, SinkEvent, SinkFactory, SinkOptions } from '../../src/sdk';
 import OPTIONS_SCHEMA from './options.schema.json';
-
-type Datadog = typeof DatadogClient;
-type RequestContext = DatadogClient.client.RequestContext;
-type ResponseContext = DatadogClient.client.ResponseContext;
-type HTTPLogItem = DatadogClient.v2.HTTPLogItem;
 
 const gzip = promisify(gzipCallback);
 
@@ -143,78 +142,65 @@ export function messageOf(fields: JsonObject): string {
   return parts.length > 0 ? parts.join(' ') : 'audit event';
 }
 
-/** One event as a Datadog log: the event's fields become attributes (facets). */
-export function toLogItem(event: SinkEvent, settings: DatadogSettings): HTTPLogItem {
-  const attributes: Record<string, JsonValue> = {};
-  for (const [key, value] of Object.entries(event.fields)) {
-    attributes[RESERVED.has(key) ? `audit_${key}` : key] = value;
-  }
-  attributes.status = statusOf(event.fields.event);
-  const timestamp = event.record.timestamp ?? event.fields.timestamp;
-  if (typeof timestamp === 'string') attributes.date = timestamp;
-  const item: HTTPLogItem = { message: messageOf(event.fields), ddsource: settings.source, hostname: settings.hostname, additionalProperties: attributes };
-  if (settings.service !== undefined) item.service = settings.service;
+/** A log item as the intake receives it: the event's fields are top-level attributes (facets). */
+export type LogItem = Record<string, JsonValue>;
+
+/**
+ * One event as a Datadog log item, keys in the order `LogsApi.submitLog` serialises an
+ * HTTPLogItem: ddsource, ddtags, hostname, message, service (those set), then the attributes:
+ * the event's fields (reserved names under `audit_<key>`), status, date. The object has no
+ * prototype, so a field named `__proto__` stays a field.
+ */
+export function toLogItem(event: SinkEvent, settings: DatadogSettings): LogItem {
+  const item = Object.create(null) as LogItem;
+  item.ddsource = settings.source;
   if (settings.ddtags !== undefined) item.ddtags = settings.ddtags;
+  item.hostname = settings.hostname;
+  item.message = messageOf(event.fields);
+  if (settings.service !== undefined) item.service = settings.service;
+  const fields = event.fields;
+  for (const key of Object.keys(fields)) item[RESERVED.has(key) ? `audit_${key}` : key] = fields[key]!;
+  item.status = statusOf(fields.event);
+  const timestamp = event.record.timestamp ?? fields.timestamp;
+  if (typeof timestamp === 'string') item.date = timestamp;
   return item;
 }
 
-/**
- * The client's HttpLibrary, replaced: Node's fetch, async gzip, the request's abort signal, and
- * a DeliveryError for any non-2xx answer (the client's ApiException drops the headers).
- */
-class IntakeHttp {
-  enableRetry = false;
-  maxRetries = 0;
-  debug = false;
-
-  constructor(private readonly dd: Datadog) {}
-
-  async send(request: RequestContext): Promise<ResponseContext> {
-    const headers = request.getHeaders();
-    const raw = request.getBody() as string | undefined;
-    const body: string | Uint8Array<ArrayBuffer> | undefined =
-      typeof raw === 'string' && headers['Content-Encoding'] === 'gzip' ? new Uint8Array(await gzip(raw)) : raw;
-    const signal = request.getHttpConfig().signal as AbortSignal | undefined;
-    const response = await fetch(request.getUrl(), {
-      method: request.getHttpMethod(),
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    const text = await response.text();
-    if (response.status < 200 || response.status > 299) {
-      throw httpStatusError(response.status, (name) => response.headers.get(name));
-    }
-    const responseHeaders: Record<string, string> = {};
-    response.headers.forEach((value, name) => {
-      responseHeaders[name] = value;
-    });
-    return new this.dd.client.ResponseContext(response.status, responseHeaders, {
-      text: async () => text,
-      binary: async () => Buffer.from(text),
-    });
-  }
+/** The request body for a batch: the JSON array of its log items. */
+export function intakeBody(batch: readonly SinkEvent[], settings: DatadogSettings): string {
+  const items: LogItem[] = new Array(batch.length);
+  for (let i = 0; i < batch.length; i++) items[i] = toLogItem(batch[i]!, settings);
+  return JSON.stringify(items);
 }
 
+/** The request headers, as `LogsApi.submitLog` sets them (plus our User-Agent). */
+export function intakeHeaders(settings: DatadogSettings, bodyBytes: number): Record<string, string> {
+  const headers: Record<string, string> = {
+    'User-Agent': 'audit-router',
+    Accept: 'application/json',
+    'Content-Type': 'application/json',
+    'Content-Length': String(bodyBytes),
+    'DD-API-KEY': settings.apiKey,
+  };
+  if (settings.compression === 'gzip') headers['Content-Encoding'] = 'gzip';
+  return headers;
+}
+
+type HttpModule = typeof import('node:http');
+
+/**
+ * One POST per batch over a keep-alive connection (node:http/https; loaded at the first request,
+ * so start-up does not pay for TLS). Resolves on 2xx; otherwise rejects with a DeliveryError.
+ */
 class DatadogTransport implements Transport {
   readonly maxEventBytes = MAX_LOG_BYTES;
-  private readonly api: DatadogClient.v2.LogsApi;
-  private readonly configParams: Parameters<Datadog['client']['createConfiguration']>[0] & object;
   /** Bytes a log item adds around the event's fields (message, ddsource, tags...), generously. */
   private readonly overhead: number;
+  private readonly url: URL;
+  private client: { module: HttpModule; agent: http.Agent } | null = null;
 
-  constructor(
-    private readonly dd: Datadog,
-    private readonly settings: DatadogSettings,
-  ) {
-    this.configParams = {
-      baseServer: new dd.client.BaseServerConfiguration(settings.baseUrl, {}),
-      authMethods: { apiKeyAuth: settings.apiKey },
-      httpApi: new IntakeHttp(dd),
-      enableRetry: false,
-      debug: false,
-    };
-    this.api = new dd.v2.LogsApi(dd.client.createConfiguration(this.configParams));
+  constructor(private readonly settings: DatadogSettings) {
+    this.url = new URL('/api/v2/logs', settings.baseUrl + '/');
     this.overhead =
       200 + settings.source.length + settings.hostname.length + (settings.service?.length ?? 0) + (settings.ddtags?.length ?? 0);
   }
@@ -224,32 +210,50 @@ class DatadogTransport implements Transport {
   }
 
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<void> {
-    const body = batch.map((event) => toLogItem(event, this.settings));
-    // Per-call configuration: the only way to hand this request its abort signal.
-    const config = this.dd.client.createConfiguration({ ...this.configParams, httpConfig: { signal } });
-    await this.api.submitLog(
-      this.settings.compression === 'gzip' ? { body, contentEncoding: 'gzip' } : { body },
-      config,
-    );
+    const json = intakeBody(batch, this.settings);
+    const body = this.settings.compression === 'gzip' ? await gzip(json) : Buffer.from(json);
+    signal.throwIfAborted();
+    const { module, agent } = this.connect();
+    await new Promise<void>((resolve, reject) => {
+      const request = module.request(
+        this.url,
+        { method: 'POST', headers: intakeHeaders(this.settings, body.length), agent, signal },
+        (response) => {
+          // The answer is read to its end (so the connection can be reused) and otherwise ignored.
+          response.on('data', () => {});
+          response.on('error', reject);
+          response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            if (status >= 200 && status <= 299) resolve();
+            else reject(httpStatusError(status, (name) => headerValue(response.headers[name])));
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
   }
 
   async close(): Promise<void> {
-    // fetch's connection pool needs no closing: idle sockets do not keep the process alive.
+    this.client?.agent.destroy();
+    this.client = null;
+  }
+
+  private connect(): { module: HttpModule; agent: http.Agent } {
+    if (this.client === null) {
+      const module = (this.url.protocol === 'https:' ? require('node:https') : require('node:http')) as HttpModule;
+      // One connection (one batch is in flight at a time), kept alive between batches; closed after
+      // 4 s idle, before the 5 s keep-alive timeout of many servers, so a stale one is rarely reused
+      // (if it is, the reset is retried like any network error).
+      this.client = { module, agent: new module.Agent({ keepAlive: true, maxSockets: 1, timeout: 4_000 }) };
+    }
+    return this.client;
   }
 }
 
-let loaded: Datadog | undefined;
-
-/**
- * Loads the client once (a plain require: this package is CommonJS, and so is the client),
- * silencing its logger: with DEBUG set it would print to stdout, which the stdout sink owns.
- */
-function loadClient(): Datadog {
-  if (!loaded) {
-    loaded = require('@datadog/datadog-api-client') as Datadog;
-    loaded.logger.setLevel('silent');
-  }
-  return loaded;
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
 }
 
 /** The options schema (validated by the core before anything starts); the delivery keys come from schemas/delivery.schema.json. */
@@ -281,6 +285,5 @@ export const createSink: SinkFactory = (options, context) => {
     batchMaxBytesLimit: MAX_REQUEST_BYTES - MAX_ENTRIES_PER_REQUEST - 2,
     attemptTimeoutMs: settings.timeoutMs,
   });
-  const dd = loadClient();
-  return createDeliverySink({ type: 'datadog', config, transport: new DatadogTransport(dd, settings), context });
+  return createDeliverySink({ type: 'datadog', config, transport: new DatadogTransport(settings), context });
 };

@@ -256,6 +256,7 @@ describe('datadog options', () => {
     const record = { event: 'tool_invocation', message: 'hi', service: 'x' };
     const item = toLogItem({ record, json: JSON.stringify(record), fields: record }, settings);
     expect(item.message).toBe('tool_invocation');
-    expect(item.additionalProperties).toMatchObject({ audit_message: 'hi', audit_service: 'x', status: 'info' });
+    expect(item).toMatchObject({ audit_message: 'hi', audit_service: 'x', status: 'info' });
+    expect(item.service).toBeUndefined();
   });
 });
