@@ -527,8 +527,8 @@ async function throughput(o) {
 // ---------------------------------------------------------------------------------------------
 
 
-/** @param {any[]} results */
-function printSummary(results) {
+/** @param {any[]} results @param {boolean} [withTargets] */
+function printSummary(results, withTargets = true) {
   const out = (/** @type {string} */ s) => process.stdout.write(s + '\n');
   const outageResult = results.find((r) => r.scenario === 'network-outage');
   if (outageResult) {
@@ -585,7 +585,7 @@ function printSummary(results) {
     out('receiver CPU: the receiver runs in the bench process; this is that process\'s CPU during the run');
   }
   const checks = results.flatMap((r) => r.checks);
-  out(targetsTable(checks));
+  if (withTargets) out(targetsTable(checks));
 }
 
 async function main() {
@@ -630,7 +630,12 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exitCode = 1;
-});
+// bench/run.js runs these scenarios too (its `network` scenario).
+module.exports = { parseArgs, outage, throughput, printSummary, TARGETS };
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

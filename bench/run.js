@@ -4,11 +4,14 @@
 /**
  * The audit-router benchmark: runs the built CLI (bin/audit-router) as a whole process on
  * deterministic inputs from scripts/generate-stream.js and reports CPU seconds, wall seconds, throughput
- * per CPU-second, peak RSS and end-to-end latency, against the targets, PASS/MISS. See
- * bench/README.md.
+ * per CPU-second, peak RSS and end-to-end latency, against the targets, PASS/MISS. CPU targets are
+ * ratios to the yardstick (shared/bench/ref-router.mjs, bench/lib/yardstick.js) run alternately
+ * with audit-router on the same input in the same batch; bench/baseline.js is a second reference.
+ * See bench/README.md.
  *
- *   node bench/run.js [mixed|audit|startup|latency|scale|all] [--runs N] [--lines N] [--seed S]
- *                     [--rate R] [--seconds S] [--budget S] [--scale] [--rusage gnu-time|node-hook]
+ *   node bench/run.js [mixed|audit|startup|latency|scale|network|all] [--runs N] [--lines N]
+ *                     [--seed S] [--rate R] [--seconds S] [--budget S] [--skip a,b]
+ *                     [--outage-seconds S] [--yardstick PATH] [--rusage gnu-time|node-hook]
  *
  * Exit status: 0 when every run was correct (exit 0, every expected event in the output), 1 when
  * one was not, 2 on bad usage. A MISSed target is a finding, not a failure.
@@ -24,41 +27,54 @@ const { machine, load, fixed, grouped, table, writeResult, check, finishedLog, c
 const { median, max } = require('./lib/stats.js');
 const { sampleRss, quarters } = require('./lib/rss-sampler.js');
 const { writeStream } = require('../scripts/generate-stream.js');
+const { findYardstick, runYardstick } = require('./lib/yardstick.js');
 
 const BIN = path.join(ROOT, 'bin', 'audit-router');
-const SCENARIOS = ['mixed', 'audit', 'startup', 'latency', 'scale'];
+const SCENARIOS = ['mixed', 'audit', 'startup', 'latency', 'scale', 'network'];
 
-/** The targets (docs/performance.md). */
+/** The targets (issue 11, docs/performance.md). CPU: ratios to the yardstick, same input, same batch. */
 const TARGETS = {
-  mixedCpuPer1M: 0.8,
-  auditCpuPer1M: 2.8,
+  /** CPU seconds of audit-router / CPU seconds of the yardstick, mixed stream. */
+  mixedCpuRatio: 0.82,
+  /** The same on the audit stream, with the file sink's default settings (rotation, compression). */
+  auditCpuRatio: 0.72,
+  /** Peak RSS, every scenario and every built-in sink (network: bench/network.js's targets). */
   rssMB: 64,
-  startupWallMs: 120,
-  latencyP99Ms: 10,
+  /** Start-up wall time over `node -e ''`, empty input, a file sink (`--file`). */
+  startupFileOverNodeMs: 35,
+  /** The same with a `datadog` sink configured (a config file). */
+  startupDatadogOverNodeMs: 60,
+  /** Write to stdin -> line readable in the file, at 1 000 events/s. */
+  latencyP99Ms: 5,
   /** Ours: over the 10x run, the second half's peak RSS may not exceed the first half's by 25 %. */
   scaleRssGrowth: 1.25,
 };
 
-const USAGE = `usage: node bench/run.js [mixed|audit|startup|latency|scale|all] [options]
-  --runs N        measured runs per scenario, after 1 warm-up (default 5; startup 20)
+const USAGE = `usage: node bench/run.js [mixed|audit|startup|latency|scale|network|all] [options]
+  --runs N        measured runs per scenario, after 1 warm-up (default 5; startup 20); mixed and
+                  audit run the yardstick as often, alternately
   --lines N       input lines for mixed and audit, and the base of scale (default 1000000)
   --seed S        generator seed (default 42)
   --rate R        latency: events per second (default 1000)
   --seconds S     latency: measured seconds (default 10), after 1 s of warm-up
   --budget S      without --runs: fewer runs (not under 3) when a mixed/audit run is slow, to
-                  keep that scenario near S seconds (default 100)
-  --scale         with "all": also run scale (10x --lines of mixed, slow)
+                  keep that scenario near S seconds (default 150)
+  --skip A,B      with "all": leave these scenarios out (e.g. --skip scale,network)
+  --outage-seconds S  network: how long the receivers are down (default 30)
+  --yardstick P   the yardstick (default: shared/bench/ref-router.mjs beside the repo or above it,
+                  or $AUDIT_ROUTER_YARDSTICK)
   --rusage M      gnu-time (default when /usr/bin/time exists) or node-hook`;
 
 /**
  * @typedef {{ scenarios: string[], runs: number, runsExplicit: boolean, lines: number, seed: number,
- *   rate: number, seconds: number, budget: number }} Options
+ *   rate: number, seconds: number, budget: number, outageSeconds: number, yardstick: string | null }} Options
  */
 
 /** @param {string[]} argv @returns {Options} */
 function parseArgs(argv) {
   /** @type {string | undefined} */ let which;
-  const o = { runs: 5, runsExplicit: false, lines: 1_000_000, seed: 42, rate: 1000, seconds: 10, budget: 100, scale: false };
+  const o = { runs: 5, runsExplicit: false, lines: 1_000_000, seed: 42, rate: 1000, seconds: 10, budget: 150, outageSeconds: 30, yardstick: /** @type {string | null} */ (null) };
+  /** @type {string[]} */ let skip = [];
   const num = (/** @type {string} */ flag, /** @type {string | undefined} */ v, /** @type {number} */ min) => {
     const x = Number(v);
     if (v === undefined || v === '' || !Number.isFinite(x) || x < min) throw new Error(`${flag} needs a number >= ${min}`);
@@ -73,7 +89,15 @@ function parseArgs(argv) {
       case '--rate': o.rate = num(a, argv[++i], 1); break;
       case '--seconds': o.seconds = num(a, argv[++i], 1); break;
       case '--budget': o.budget = num(a, argv[++i], 0); break;
-      case '--scale': o.scale = true; break;
+      case '--scale': break; // "all" includes scale now; kept so old command lines still work
+      case '--skip': {
+        skip = String(argv[++i] ?? '').split(',').filter(Boolean);
+        const bad = skip.find((x) => !SCENARIOS.includes(x));
+        if (bad !== undefined || skip.length === 0) throw new Error(`--skip takes scenarios of ${SCENARIOS.join(',')}`);
+        break;
+      }
+      case '--outage-seconds': o.outageSeconds = num(a, argv[++i], 3); break;
+      case '--yardstick': o.yardstick = argv[++i] ?? null; if (!o.yardstick) throw new Error('--yardstick needs a path'); break;
       case '--rusage': {
         const m = argv[++i];
         if (m !== 'gnu-time' && m !== 'node-hook') throw new Error('--rusage must be gnu-time or node-hook');
@@ -87,9 +111,9 @@ function parseArgs(argv) {
     }
   }
   const scenarios = which === undefined || which === 'all'
-    ? SCENARIOS.filter((s) => s !== 'scale' || o.scale)
+    ? SCENARIOS.filter((s) => !skip.includes(s))
     : [which];
-  return { scenarios, runs: o.runs, runsExplicit: o.runsExplicit, lines: o.lines, seed: o.seed, rate: o.rate, seconds: o.seconds, budget: o.budget };
+  return { scenarios, runs: o.runs, runsExplicit: o.runsExplicit, lines: o.lines, seed: o.seed, rate: o.rate, seconds: o.seconds, budget: o.budget, outageSeconds: o.outageSeconds, yardstick: o.yardstick };
 }
 
 /** @param {string} msg */
@@ -102,16 +126,18 @@ function finishedCounters(stderr) {
 }
 
 /**
- * One measured run of the router on a file input, with its output checked.
+ * One measured run of the router on a file input, with its output checked. `args` default to
+ * `--file <runDir>/out.jsonl`; with a config file instead, nothing is counted in that file.
  * @param {string} inputPath @param {number} expected @param {string} runDir @param {number} index @param {boolean} warmup
+ * @param {string[] | null} [args]
  */
-async function fileRun(inputPath, expected, runDir, index, warmup) {
+async function fileRun(inputPath, expected, runDir, index, warmup, args = null) {
   clearDir(runDir);
   const out = path.join(runDir, 'out.jsonl');
   const fd = fs.openSync(inputPath, 'r');
   let m;
   try {
-    m = await runMeasured([BIN, '--file', out], { stdin: fd });
+    m = await runMeasured([BIN, ...(args ?? ['--file', out])], { stdin: fd });
   } finally {
     fs.closeSync(fd);
   }
@@ -162,33 +188,66 @@ function medians(runs, units) {
   };
 }
 
-/** mixed and audit: a cached input file through `--file`, warm-up + N runs. @param {'mixed'|'audit'} scenario @param {Options} o */
+/** The yardstick, found once (bench/lib/yardstick.js). @type {{ path: string, how: string } | null | undefined} */
+let yardstickFound;
+/** @param {Options} o */
+function yardstick(o) {
+  if (yardstickFound === undefined) {
+    yardstickFound = findYardstick(ROOT, o.yardstick);
+    log(yardstickFound ? `yardstick: ${yardstickFound.path} (${yardstickFound.how})` : 'yardstick: shared/bench/ref-router.mjs not found beside the repo or above it: no CPU ratios (--yardstick PATH)');
+  }
+  return yardstickFound;
+}
+
+/**
+ * mixed and audit: a cached input file through `--file` (the file sink's defaults), warm-up + N
+ * runs, each followed or preceded (alternately) by a run of the yardstick on the same input. The
+ * CPU figure is the median of the N per-pair ratios audit-router / yardstick.
+ * @param {'mixed'|'audit'} scenario @param {Options} o
+ */
 async function throughput(scenario, o) {
   const input = await ensureInput({ scenario, lines: o.lines, seed: o.seed, log });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `audit-router-bench-${scenario}-`));
+  const yard = yardstick(o);
   const loadBefore = load();
   try {
     log(`${scenario}: warm-up (${input.lines.toLocaleString('en-US')} lines, ${(input.bytes / 2 ** 20).toFixed(0)} MiB, ${input.expectedAudit.toLocaleString('en-US')} audit events)`);
     const warm = await fileRun(input.path, input.expectedAudit, runDir, 0, true);
+    const refWarm = yard ? { ...(await runYardstick(yard.path, input.path, runDir)), index: 0, warmup: true, load: load() } : null;
     let runs = o.runs;
     let note = null;
     if (!o.runsExplicit && o.budget > 0) {
-      const fit = Math.max(3, Math.floor(o.budget / warm.wallS));
+      const pairWall = warm.wallS + (refWarm ? refWarm.wallS : 0);
+      const fit = Math.max(3, Math.floor(o.budget / pairWall));
       if (fit < runs) {
-        note = `runs reduced from ${runs} to ${fit}: one run took ${warm.wallS.toFixed(1)} s wall (--budget ${o.budget}; --runs N to force)`;
+        note = `runs reduced from ${runs} to ${fit}: one run (+ yardstick) took ${pairWall.toFixed(1)} s wall (--budget ${o.budget}; --runs N to force)`;
         runs = fit;
         log(`${scenario}: ${note}`);
       }
     }
     const all = [warm];
+    const refAll = refWarm ? [refWarm] : [];
     for (let i = 1; i <= runs; i++) {
+      // Alternate which goes first, so neither always runs on a page cache the other warmed.
+      /** @type {any} */ let ref = null;
+      if (yard && i % 2 === 0) ref = await runYardstick(yard.path, input.path, runDir);
       const r = await fileRun(input.path, input.expectedAudit, runDir, i, false);
-      log(`${scenario}: run ${i}/${runs}: ${r.cpuS.toFixed(2)} s CPU, ${r.wallS.toFixed(2)} s wall, ${(r.maxRssKB / 1024).toFixed(1)} MB, ${r.ok ? 'ok' : 'FAILED'}`);
+      if (yard && i % 2 === 1) ref = await runYardstick(yard.path, input.path, runDir);
       all.push(r);
+      if (ref) refAll.push({ ...ref, index: i, warmup: false, load: load() });
+      log(
+        `${scenario}: run ${i}/${runs}: ${r.cpuS.toFixed(2)} s CPU, ${r.wallS.toFixed(2)} s wall, ${(r.maxRssKB / 1024).toFixed(1)} MB, ${r.ok ? 'ok' : 'FAILED'}` +
+          (ref ? `; yardstick ${ref.cpuS.toFixed(2)} s CPU, ${(ref.maxRssKB / 1024).toFixed(1)} MB${ref.ok ? '' : ' FAILED'}: ratio ${(r.cpuS / ref.cpuS).toFixed(3)}` : '') +
+          `; load ${load()[0]}`,
+      );
     }
     const measured = all.filter((r) => !r.warmup);
+    const refMeasured = refAll.filter((r) => !r.warmup);
     const units = scenario === 'mixed' ? input.lines : input.expectedAudit;
     const m = medians(measured, units);
+    const ratios = refMeasured.map((ref, k) => measured[k].cpuS / ref.cpuS);
+    const ratio = ratios.length > 0 ? median(ratios) : NaN;
+    const ref = refMeasured.length > 0 ? { path: yard?.path, cpuS: median(refMeasured.map((r) => r.cpuS)), wallS: median(refMeasured.map((r) => r.wallS)), maxRssMB: max(refMeasured.map((r) => r.maxRssKB / 1024)), outputLines: refMeasured[0].outputLines, ok: refAll.every((r) => r.ok), runs: refAll } : null;
     const baselineRuns = [];
     for (let i = 1; i <= 3; i++) baselineRuns.push(await baselineRun(input.path, runDir));
     const baseline = { runs: baselineRuns, cpuS: median(baselineRuns.map((r) => r.cpuS)), maxRssMB: median(baselineRuns.map((r) => r.maxRssKB / 1024)) };
@@ -196,21 +255,26 @@ async function throughput(scenario, o) {
     const cpuPer1M = (m.cpuS * 1e6) / units;
     const checks = [
       scenario === 'mixed'
-        ? check('mixed', 'CPU per 1M lines', cpuPer1M, TARGETS.mixedCpuPer1M, 's')
-        : check('audit', 'CPU per 1M events', cpuPer1M, TARGETS.auditCpuPer1M, 's'),
+        ? check('mixed', 'CPU / yardstick CPU (median of pairs)', ratio, TARGETS.mixedCpuRatio, 'x')
+        : check('audit', 'CPU / yardstick CPU (median of pairs), file sink defaults', ratio, TARGETS.auditCpuRatio, 'x'),
       check(scenario, 'peak RSS (worst run)', m.maxRssMBWorst, TARGETS.rssMB, 'MB'),
     ];
     return {
       scenario,
+      // A failed yardstick run voids the ratio, not our correctness: it is reported as n/a.
       ok: all.every((r) => r.ok),
       command: describeCommand([BIN, '--file', path.join(runDir, 'out.jsonl')]) + ` < ${input.path}`,
+      yardstickCommand: yard ? describeCommand([process.execPath, yard.path, '--file', path.join(runDir, 'ref.jsonl')]) + ` < ${input.path}` : null,
       input,
       unit: scenario === 'mixed' ? 'lines' : 'events',
       units,
       runsNote: note,
       median: { ...m, cpuPer1M },
+      cpuRatio: ratio,
+      cpuRatios: ratios,
+      yardstick: ref,
       baseline,
-      checks,
+      checks: ref && !ref.ok ? checks.map((c) => (c.unit === 'x' ? { ...c, value: NaN, pass: null } : c)) : checks,
       loadBefore,
       loadAfter: load(),
       runs: all,
@@ -220,19 +284,26 @@ async function throughput(scenario, o) {
   }
 }
 
-/** startup: empty input, interleaved with the `node -e ''` baseline. @param {Options} o */
+/**
+ * startup: empty input; run by run, alternately, `node -e ''` (what Node itself costs here),
+ * audit-router with a file sink (`--file`) and with a `datadog` sink (a config file; the intake
+ * address is never contacted, as there is nothing to send). The figures are the medians' excess
+ * over `node -e ''`. @param {Options} o
+ */
 async function startup(o) {
   const input = emptyInput();
   const runs = o.runsExplicit ? o.runs : 20;
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-router-bench-startup-'));
-  const baselineArgv = ['node', '-e', ''];
+  const confDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-router-bench-startup-conf-'));
+  const ddConfig = path.join(confDir, 'datadog.toml');
+  fs.writeFileSync(ddConfig, '[sinks.datadog]\ntype = "datadog"\napi_key = "bench-not-a-key"\nendpoint = "http://127.0.0.1:9"\n');
+  const baselineArgv = [process.execPath, '-e', ''];
   const loadBefore = load();
   try {
     const router = [];
+    const datadog = [];
     const baseline = [];
-    // Alternating the two spreads the machine's load over both alike.
     for (let i = 0; i <= runs; i++) {
-      const r = await fileRun(input.path, 0, runDir, i, i === 0);
       const devNull = fs.openSync(os.devNull, 'r');
       let b;
       try {
@@ -240,30 +311,42 @@ async function startup(o) {
       } finally {
         fs.closeSync(devNull);
       }
-      router.push(r);
       baseline.push({ index: i, warmup: i === 0, userS: b.userS, systemS: b.systemS, cpuS: round(b.cpuS, 3), wallS: round(b.wallS, 4), maxRssKB: b.maxRssKB, exitCode: b.exitCode, ok: b.exitCode === 0 });
+      router.push(await fileRun(input.path, 0, runDir, i, i === 0));
+      datadog.push(await fileRun(input.path, 0, runDir, i, i === 0, ['-c', ddConfig]));
     }
     const mr = medians(router.filter((r) => !r.warmup), 1);
+    const md = medians(datadog.filter((r) => !r.warmup), 1);
     const mb = medians(baseline.filter((r) => !r.warmup), 1);
+    const overFile = (mr.wallS - mb.wallS) * 1000;
+    const overDatadog = (md.wallS - mb.wallS) * 1000;
+    log(`startup: node -e '' ${(mb.wallS * 1000).toFixed(1)} ms, --file ${(mr.wallS * 1000).toFixed(1)} ms (+${overFile.toFixed(1)}), datadog ${(md.wallS * 1000).toFixed(1)} ms (+${overDatadog.toFixed(1)}); load ${load()[0]}`);
     return {
       scenario: 'startup',
-      ok: router.every((r) => r.ok) && baseline.every((r) => r.ok),
+      ok: router.every((r) => r.ok) && datadog.every((r) => r.ok) && baseline.every((r) => r.ok),
       command: describeCommand([BIN, '--file', path.join(runDir, 'out.jsonl')]) + ` < ${input.path}`,
+      datadogCommand: describeCommand([BIN, '-c', ddConfig]) + ` < ${input.path}`,
+      datadogConfig: fs.readFileSync(ddConfig, 'utf8'),
       baselineCommand: describeCommand(baselineArgv) + ` < ${os.devNull}`,
       input,
       median: mr,
+      datadog: md,
       baseline: mb,
+      overNodeMs: { file: overFile, datadog: overDatadog },
       checks: [
-        check('startup', 'wall', mr.wallS * 1000, TARGETS.startupWallMs, 'ms'),
-        check('startup', 'peak RSS (worst run)', mr.maxRssMBWorst, TARGETS.rssMB, 'MB'),
+        check('startup', "wall over node -e '', file sink", overFile, TARGETS.startupFileOverNodeMs, 'ms'),
+        check('startup', "wall over node -e '', datadog sink", overDatadog, TARGETS.startupDatadogOverNodeMs, 'ms'),
+        check('startup', 'peak RSS (worst run, either sink)', Math.max(mr.maxRssMBWorst, md.maxRssMBWorst), TARGETS.rssMB, 'MB'),
       ],
       loadBefore,
       loadAfter: load(),
       runs: router,
+      datadogRuns: datadog,
       baselineRuns: baseline,
     };
   } finally {
     fs.rmSync(runDir, { recursive: true, force: true });
+    fs.rmSync(confDir, { recursive: true, force: true });
   }
 }
 
@@ -288,8 +371,7 @@ async function latency(o) {
       sendLag: r.sendLag,
       process: { userS: r.measured.userS, systemS: r.measured.systemS, cpuS: r.measured.cpuS, wallS: r.measured.wallS, maxRssKB: r.measured.maxRssKB, exitCode: r.measured.exitCode, router: finishedCounters(r.measured.stderrTail) },
       checks: [
-        check('latency', 'p99 via --stdout', r.stdout.p99, TARGETS.latencyP99Ms, 'ms'),
-        check('latency', 'p99 via --file', r.file.p99, TARGETS.latencyP99Ms, 'ms'),
+        check('latency', `p99 via --file at ${o.rate}/s`, r.file.p99, TARGETS.latencyP99Ms, 'ms'),
         check('latency', 'peak RSS', rssMB, TARGETS.rssMB, 'MB'),
       ],
       loadBefore,
@@ -378,6 +460,19 @@ function halfGrowth(samples) {
 }
 
 
+/**
+ * network: bench/network.js's outage (datadog and fluentd, memory queue and disk buffer, the
+ * receivers down for --outage-seconds) and throughput scenarios, in this process. Their checks
+ * join the targets table. @param {Options} o
+ */
+async function network(o) {
+  const net = require('./network.js');
+  const no = net.parseArgs(['all', '--outage-seconds', String(o.outageSeconds), '--seed', String(o.seed)]);
+  const loadBefore = load();
+  const results = [await net.outage(no), await net.throughput(no)];
+  return { scenario: 'network', ok: results.every((r) => r.ok), results, checks: results.flatMap((r) => r.checks), loadBefore, loadAfter: load() };
+}
+
 /** @param {any[]} results */
 function printSummary(results) {
   const rows = [];
@@ -390,10 +485,15 @@ function printSummary(results) {
         `${grouped(r.median.perCpuSecond)} ${r.unit}`, `${fixed(r.median.maxRssMB, 1)} / ${fixed(r.median.maxRssMBWorst, 1)}`,
         `${ok}/${r.runs.length} ok (${grouped(r.input.expectedAudit)} events each)`,
       ]);
+      if (r.yardstick) {
+        const y = r.yardstick;
+        rows.push(['  yardstick', '', String(y.runs.length - 1), fixed(y.cpuS, 2), fixed(y.wallS, 2), `${grouped(r.units / y.cpuS)} ${r.unit}`, `- / ${fixed(y.maxRssMB, 1)}`, `${y.ok ? 'ok' : 'FAILED'} (${grouped(y.outputLines)} lines written); CPU ratio ${fixed(r.cpuRatio, 3)} (pairs: ${r.cpuRatios.map((/** @type {number} */ x) => fixed(x, 2)).join(' ')})`]);
+      }
       rows.push([`  plain loop`, '', '3', fixed(r.baseline.cpuS, 2), '-', `${grouped(r.units / r.baseline.cpuS)} ${r.unit}`, `${fixed(r.baseline.maxRssMB, 1)}`, 'bench/baseline.js: no schema, no URL masking, no rotation']);
     } else if (r.scenario === 'startup') {
-      rows.push(['startup', 'empty', String(r.runs.length - 1), fixed(r.median.cpuS, 3), fixed(r.median.wallS, 3), '-', `${fixed(r.median.maxRssMB, 1)} / ${fixed(r.median.maxRssMBWorst, 1)}`, r.ok ? 'ok' : 'FAILED']);
       rows.push(["node -e ''", 'baseline', String(r.baselineRuns.length - 1), fixed(r.baseline.cpuS, 3), fixed(r.baseline.wallS, 3), '-', `${fixed(r.baseline.maxRssMB, 1)} / ${fixed(r.baseline.maxRssMBWorst, 1)}`, '']);
+      rows.push(['startup --file', 'empty', String(r.runs.length - 1), fixed(r.median.cpuS, 3), fixed(r.median.wallS, 3), '-', `${fixed(r.median.maxRssMB, 1)} / ${fixed(r.median.maxRssMBWorst, 1)}`, `${r.ok ? 'ok' : 'FAILED'}; +${fixed(r.overNodeMs.file, 1)} ms over node`]);
+      rows.push(['startup datadog', 'empty', String(r.datadogRuns.length - 1), fixed(r.datadog.cpuS, 3), fixed(r.datadog.wallS, 3), '-', `${fixed(r.datadog.maxRssMB, 1)} / ${fixed(r.datadog.maxRssMBWorst, 1)}`, `+${fixed(r.overNodeMs.datadog, 1)} ms over node`]);
     } else if (r.scenario === 'latency') {
       const p = r.process;
       rows.push(['latency', `${r.rate}/s x ${r.seconds} s`, '1', fixed(p.cpuS, 2), fixed(p.wallS, 2), `${grouped((r.rate * (r.seconds + r.warmupSeconds)) / p.cpuS)} events`, fixed(p.maxRssKB / 1024, 1), r.ok ? 'ok (every event on stdout and in the file)' : 'FAILED']);
@@ -405,6 +505,8 @@ function printSummary(results) {
       notes.push(...r.runs.map((/** @type {any} */ x) => `scale ${grouped(x.lines)} lines: highest RSS in each quarter of the run (sampled every 0.5 s): ${x.rssByQuarterMB.map((/** @type {number} */ v) => fixed(v, 1)).join(' / ')} MB`));
     }
   }
+  const net = results.find((r) => r.scenario === 'network');
+  if (net) require('./network.js').printSummary(net.results, false);
   process.stdout.write('\n' + table(['scenario', 'input', 'runs', 'CPU s', 'wall s', 'per CPU-second', 'peak RSS MB (median / worst)', 'output check'], rows) + '\n');
   for (const note of notes) process.stdout.write(note + '\n');
   const lat = results.find((r) => r.scenario === 'latency');
@@ -450,6 +552,7 @@ async function main() {
     if (scenario === 'mixed' || scenario === 'audit') r = await throughput(scenario, o);
     else if (scenario === 'startup') r = await startup(o);
     else if (scenario === 'latency') r = await latency(o);
+    else if (scenario === 'network') r = await network(o);
     else r = await scale(o);
     const file = writeResult(stamp, scenario, { ...header, ...r });
     log(`${scenario}: ${r.ok ? 'ok' : 'FAILED'}, results in ${path.relative(process.cwd(), file)}`);
