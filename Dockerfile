@@ -64,5 +64,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "require('http').get(process.env.AUDIT_ROUTER_HEALTH_URL||'http://127.0.0.1:8686/healthz',{timeout:3000},r=>process.exit(r.statusCode===200?0:1)).on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"]
 # audit-router reads the audit stream on stdin (`docker run -i`). The API listens on the loopback
 # only: to scrape /metrics from outside, pass `--api-address 0.0.0.0:8686` and publish the port.
-ENTRYPOINT ["node", "/app/bin/audit-router"]
+# The launcher itself, not `node <launcher>`: it starts node with the V8 flags that bound memory.
+ENTRYPOINT ["/app/bin/audit-router"]
 CMD ["-c", "/etc/audit-router/audit-router.toml", "--api-address", "127.0.0.1:8686"]

@@ -240,13 +240,16 @@ async function outageRun(kind, buffer, o) {
     const configPath = path.join(dir, 'audit-router.toml');
     fs.writeFileSync(configPath, toml);
     const loopFile = path.join(dir, 'loop-delay.json');
-    const argv = [process.execPath, '--require', LOOP_HOOK, BIN, '-c', configPath, '--log-level', 'debug'];
+    // The launcher itself (its V8 flags are part of what is measured), the hook preloaded through
+    // NODE_OPTIONS; the launcher execs node, so the PID sampled is the router's.
+    const argv = [BIN, '-c', configPath, '--log-level', 'debug'];
+    const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(LOOP_HOOK)}`.trim();
 
     const t0 = nowMs();
     const since = () => round((nowMs() - t0) / 1000, 3);
     const child = spawn(argv[0], argv.slice(1), {
       stdio: ['pipe', 'ignore', 'pipe'],
-      env: { ...process.env, AUDIT_ROUTER_BENCH_LOOP_DELAY: loopFile },
+      env: { ...process.env, NODE_OPTIONS: nodeOptions, AUDIT_ROUTER_BENCH_LOOP_DELAY: loopFile },
     });
     const sampler = sampleRss(/** @type {number} */ (child.pid), { wrapped: false, intervalMs: RSS_INTERVAL_MS });
     let stderr = '';
@@ -359,7 +362,7 @@ async function outageRun(kind, buffer, o) {
       ok,
       failure,
       config: toml,
-      command: `${argv.map((a) => path.relative(ROOT, a).startsWith('..') ? a : path.relative(ROOT, a) || '.').join(' ')} (stdin: a pipe written at ${o.rate}/s; env AUDIT_ROUTER_BENCH_LOOP_DELAY)`,
+      command: `${argv.map((a) => path.relative(ROOT, a).startsWith('..') ? a : path.relative(ROOT, a) || '.').join(' ')} (stdin: a pipe written at ${o.rate}/s; env NODE_OPTIONS=--require bench/lib/loop-delay-hook.js, AUDIT_ROUTER_BENCH_LOOP_DELAY)`,
       exitCode: code,
       signal,
       sent,

@@ -339,10 +339,10 @@ describe('Dockerfile', () => {
     expect(user!.split(':')[0]).not.toMatch(/^(root|0)$/);
     expect(RUNTIME.instructions.some((i) => i.keyword === 'ENV' && /\bNODE_ENV[= ]production\b/.test(i.args))).toBe(true);
     const entrypoint = jsonForm(RUNTIME, 'ENTRYPOINT')!;
-    expect(entrypoint[0]).toBe('node');
-    // The bin the ENTRYPOINT runs is where a runtime COPY put bin/audit-router.
+    // The launcher itself (it starts node with the V8 flags that bound memory), where a runtime
+    // COPY put bin/audit-router.
     const binCopy = copies(RUNTIME).find((c) => c.sources.includes('bin'))!;
-    expect(entrypoint[1]).toBe(posix.join(destOf(binCopy, 'bin'), 'audit-router'));
+    expect(entrypoint).toEqual([posix.join(destOf(binCopy, 'bin'), 'audit-router')]);
     const cmd = jsonForm(RUNTIME, 'CMD')!;
     expect(cmd[0]).toBe('-c');
     expect(cmd[1]).toMatch(/^\/etc\/audit-router\/.+\.toml$/);
@@ -512,7 +512,7 @@ describe.skipIf(composeLoad.unavailable !== undefined)('docker-compose.yml', () 
     expect(command.replace(/\$\$/g, '')).not.toContain('$');
     expect(router['entrypoint']).toEqual(['/bin/sh', '-c']);
     // The command runs the bin the image's ENTRYPOINT runs.
-    expect(routerScript()).toContain(`node ${jsonForm(RUNTIME, 'ENTRYPOINT')![1]} `);
+    expect(routerScript()).toContain(`exec ${jsonForm(RUNTIME, 'ENTRYPOINT')![0]} `);
   });
 
   it('the router reads the bundled redisctl-mcp stream, mounted from examples/', () => {
