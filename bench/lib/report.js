@@ -95,10 +95,10 @@ function finishedLog(stderr) {
 
 /** Warns (through `log`) when dist/ is older than the sources it is built from. @param {(msg: string) => void} log */
 function checkBuild(log) {
-  const cli = path.join(ROOT, 'dist', 'src', 'cli.js');
+  const cli = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
   if (!fs.existsSync(cli)) throw new Error('dist/ is missing: build first (npm run build)');
   const built = fs.statSync(cli).mtimeMs;
-  for (const dir of ['src', 'sinks']) {
+  for (const dir of ['src', 'sinks', 'sources']) {
     for (const name of fs.readdirSync(path.join(ROOT, dir), { recursive: true })) {
       const file = path.join(ROOT, dir, String(name));
       if (file.endsWith('.ts') && fs.statSync(file).mtimeMs > built) {
