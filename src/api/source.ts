@@ -42,7 +42,9 @@ export interface Source {
   readonly name: string;
   /**
    * The input, chunk by chunk: plain Buffers for a single stream, SourceChunks for several. Ends
-   * at EOF; throws on a read error (its code is logged, never its message).
+   * at EOF; throws on a read error (its code is logged, never its message). A chunk may be a view
+   * of a buffer the source reuses: it is valid until the next one is asked for (the core routes
+   * each chunk before asking for the next).
    */
   readonly chunks: AsyncIterable<Buffer | SourceChunk>;
   /**
