@@ -2,8 +2,8 @@
  * Config: TOML file + command-line flags → one validated RouterConfig, before anything starts.
  * Every error names the file, the key and what is wrong (ConfigError → exit 2).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseAddress } from '../util/address';
@@ -18,6 +18,7 @@ import type { InputFormat } from '../framing/stream';
 import type { StreamName } from '../framing/decoder';
 import { followSpecs, loadSourceModule, type SourceSpec } from './sources';
 import type { KubernetesMetadata } from '../api/sink';
+import { PACKAGE_ROOT } from '../util/paths';
 
 export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -85,9 +86,22 @@ export interface ConfigFlags {
 let ajv: Ajv | null = null;
 const compiled = new Map<string, ValidateFunction>();
 
+/**
+ * The validators `npm run build` generated for the config and built-in sink schemas
+ * (scripts/build-validators.js), by the schema's JSON text; empty when the build made none.
+ */
+let precompiled: ReadonlyMap<string, ValidateFunction> | null = null;
+function precompiledValidators(): ReadonlyMap<string, ValidateFunction> {
+  if (precompiled === null) {
+    const file = join(PACKAGE_ROOT, 'dist', 'validators', 'config-schemas.js');
+    precompiled = existsSync(file) ? (require(file) as ReadonlyMap<string, ValidateFunction>) : new Map();
+  }
+  return precompiled;
+}
+
 function compileCached(schema: object): ValidateFunction {
   const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
+  let validate = compiled.get(key) ?? precompiledValidators().get(key);
   if (!validate) {
     // Loaded on first use: a command line without a config file never pays for ajv.
     if (!ajv) {
