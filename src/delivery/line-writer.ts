@@ -25,8 +25,14 @@ import { untilDeadline, Waiters } from './waiters';
 
 /** A batch is sealed once it reaches this many UTF-16 units (about bytes for JSON). */
 export const MAX_BATCH_CHARS = 64 * 1024;
-/** `write()` returns false once this much is waiting; `drain()` resolves at half of it. */
-export const HIGH_WATER_CHARS = 1024 * 1024;
+/**
+ * `write()` returns false once this much is waiting; `drain()` resolves at half of it. Two
+ * batches: one being written, one filling. More would only let the input run ahead, and every
+ * line waiting across writes outlives V8's young generation and is promoted to the old one,
+ * which then grows until a full collection (1 MiB here measured ~12 MB more peak RSS, no less
+ * CPU: docs/performance.md).
+ */
+export const HIGH_WATER_CHARS = 2 * MAX_BATCH_CHARS;
 const LOW_WATER_CHARS = HIGH_WATER_CHARS / 2;
 
 /** How failed writes are retried and how much waits meanwhile (file sink `queue`, `retry`). */
