@@ -1,6 +1,6 @@
 /**
  * The `file` sink: JSON lines appended to a file rotated by size and/or interval
- * (rotating-file-stream 3), gzip-compressed, with retention by count and total size.
+ * (rotating-file-stream 3), optionally gzip-compressed, with retention by count and total size.
  *
  * Rotated files are named `<file>.<UTC yyyymmddThhmmss.mmm>Z.<nnn>[.gz]`, e.g.
  * `audit.jsonl.20260305T103000.123Z.001.gz`: they sort by name in the order they were written
@@ -24,8 +24,12 @@ import type { ChainSettings, LineSinkOptions, Target, LogFields, SinkContext, Si
 import OPTIONS_SCHEMA from './options.schema.json';
 import { gzipFile } from './gzip';
 
-/** What `--file <path>` (a path alone) gets. */
-export const FILE_DEFAULTS = { size: '100M', compress: 'gzip', max_files: 14, mode: '0600' } as const;
+/**
+ * What `--file <path>` (a path alone) gets. Rotated files are not compressed unless `compress =
+ * "gzip"`, as with logrotate's `compress`: gzip in process costs about a third of the CPU of
+ * routing the same events (docs/performance.md), which a sidecar should not spend by default.
+ */
+export const FILE_DEFAULTS = { size: '100M', compress: false, max_files: 14, mode: '0600' } as const;
 
 /** After a write error, new writes are failed at once for this long before the file is opened again. */
 const RETRY_AFTER_MS = 1000;

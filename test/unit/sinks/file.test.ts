@@ -121,7 +121,7 @@ describe('file sink', () => {
     const dir = tempDir();
     const path = join(dir, 'nested', 'deeper', 'audit.jsonl');
     const h = harness(dir);
-    const sink = await open({ path: 'nested/deeper/audit.jsonl', size: '4K', max_files: 0 }, h);
+    const sink = await open({ path: 'nested/deeper/audit.jsonl', size: '4K', compress: 'gzip', max_files: 0 }, h);
     const N = 5000;
     // In slices, so that batches stay small and rotations many.
     for (let i = 1; i <= N; i += 100) {
@@ -188,11 +188,27 @@ describe('file sink', () => {
     expect(kept).toEqual(range(3000 - kept.length + 1, 3000));
   });
 
+  it('leaves rotated files uncompressed by default (compress is opt-in, as with logrotate)', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'audit.jsonl');
+    const h = harness(dir);
+    const sink = await open({ path, size: '4K' }, h);
+    for (let i = 1; i <= 600; i += 100) {
+      await writeAll(sink, i, i + 99);
+      await new Promise((r) => setImmediate(r));
+    }
+    await sink.close(Date.now() + 10_000);
+    const rotated = listRotated(path);
+    expect(rotated.length).toBeGreaterThan(3);
+    for (const f of rotated) expect(f).toMatch(/\/audit\.jsonl\.\d{8}T\d{6}\.\d{3}Z\.\d{3}$/);
+    expect(trail(path)).toEqual(range(1, 600));
+  });
+
   it('works with a space in the path, rotation and compression included', async () => {
     const dir = tempDir('file sink with space-');
     const path = join(dir, 'audit logs', 'audit trail.jsonl');
     const h = harness(dir);
-    const sink = await open({ path, size: '4K' }, h);
+    const sink = await open({ path, size: '4K', compress: 'gzip' }, h);
     for (let i = 1; i <= 1000; i += 100) {
       await writeAll(sink, i, i + 99);
       await new Promise((r) => setImmediate(r));
