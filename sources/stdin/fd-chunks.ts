@@ -1,10 +1,10 @@
 /**
- * Reads standard input (a pipe, a FIFO, a socket or a redirected file) into one reused buffer.
+ * Reads standard input (a pipe, a FIFO, a socket or a redirected file) into two reused buffers.
  *
  * Why not `process.stdin`: its stream allocates a fresh 64 KiB Buffer for every read. Those are
  * off-heap memory that V8 frees only when it collects the small objects holding them, so at full
  * speed they pile up (~15–40 MB of RSS here) and their accounting forces extra garbage
- * collections. Here each chunk is a view of the same buffer, valid until the consumer asks for
+ * collections. Here each chunk is a view of one of two buffers used in turn, valid until the consumer asks for
  * the next one: the core's loop (src/core/run.ts) cuts it into lines and routes them
  * synchronously, and the line splitter copies a partial last line before returning.
  *
@@ -56,16 +56,31 @@ export function stdinChunks(fd = 0, fallback: () => Readable = () => process.std
   return { [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](), stop: () => void stream.destroy() };
 }
 
-/** A regular file, read with `fs.read` into one buffer. */
+/**
+ * A regular file, read with `fs.read` into two buffers in turn: while the consumer routes one
+ * chunk, the next is already being read (so the next chunk is usually there when asked for, and
+ * the sinks' batches are not cut at every read).
+ */
 export function fileChunks(fd: number): StoppableChunks {
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
   let stopped = false;
+  const readInto = (buffer: Buffer): Promise<number> =>
+    new Promise((resolve, reject) => {
+      read(fd, buffer, 0, CHUNK_BYTES, null, (error, bytes) => (error ? reject(error) : resolve(bytes)));
+    });
   async function* chunks(): AsyncGenerator<Buffer> {
+    let turn = 0;
+    let pending = readInto(buffers[0]!);
+    // A rejection of a read ahead that is never awaited (stopped) must not go unhandled.
+    pending.catch(() => {});
     while (!stopped) {
-      const n = await new Promise<number>((resolve, reject) => {
-        read(fd, buffer, 0, CHUNK_BYTES, null, (error, bytes) => (error ? reject(error) : resolve(bytes)));
-      });
+      const n = await pending;
       if (n === 0 || stopped) return;
+      const buffer = buffers[turn]!;
+      turn ^= 1;
+      // Reads are sequential on the descriptor's offset: the next starts once this one is done.
+      pending = readInto(buffers[turn]!);
+      pending.catch(() => {});
       yield buffer.subarray(0, n);
     }
   }
@@ -79,17 +94,20 @@ export function fileChunks(fd: number): StoppableChunks {
 }
 
 /**
- * A pipe, FIFO or socket: libuv reads into `buffer` (net.Socket's `onread`); returning false
- * from the callback stops reading until `resume()`, so the buffer is not overwritten while the
- * consumer still holds the chunk.
+ * A pipe, FIFO or socket: libuv reads into our buffers (net.Socket's `onread`, two buffers in
+ * turn: one the consumer holds, one being filled); when both hold unread data the callback
+ * returns false, which stops reading until `resume()`, so no buffer is overwritten while the
+ * consumer still holds its chunk.
  */
 export function socketChunks(fd: number): StoppableChunks {
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  let ready: Buffer | null = null;
+  const free: Buffer[] = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  /** Filled buffers not yet handed out, with how many bytes each holds, oldest first. */
+  const ready: Array<{ buffer: Buffer; bytes: number }> = [];
+  let held: Buffer | null = null;
+  let paused = false;
   let ended = false;
   let failure: Error | null = null;
   let waiter: (() => void) | null = null;
-  let handedOut = false;
   const wake = (): void => {
     const w = waiter;
     waiter = null;
@@ -102,10 +120,14 @@ export function socketChunks(fd: number): StoppableChunks {
     readable: true,
     writable: false,
     onread: {
-      buffer,
-      callback: (n: number) => {
-        ready = buffer.subarray(0, n);
+      // Called before each read: a buffer nobody holds (there is one, or reading is stopped).
+      buffer: () => free[free.length - 1]!,
+      callback: (bytes: number, buffer: Buffer) => {
+        free.splice(free.indexOf(buffer), 1);
+        ready.push({ buffer, bytes });
         wake();
+        if (free.length > 0) return true;
+        paused = true;
         return false;
       },
     },
@@ -125,17 +147,20 @@ export function socketChunks(fd: number): StoppableChunks {
 
   async function* chunks(): AsyncGenerator<Buffer> {
     for (;;) {
-      if (handedOut) {
-        // The consumer is done with the last chunk: the buffer may be filled again.
-        handedOut = false;
-        socket.resume();
+      if (held !== null) {
+        // The consumer is done with the last chunk: its buffer may be filled again.
+        free.push(held);
+        held = null;
+        if (paused && !ended) {
+          paused = false;
+          socket.resume();
+        }
       }
-      while (ready === null && !ended && failure === null) await new Promise<void>((resolve) => (waiter = resolve));
-      if (ready !== null) {
-        const chunk: Buffer = ready;
-        ready = null;
-        handedOut = true;
-        yield chunk;
+      while (ready.length === 0 && !ended && failure === null) await new Promise<void>((resolve) => (waiter = resolve));
+      const next = ready.shift();
+      if (next !== undefined) {
+        held = next.buffer;
+        yield next.buffer.subarray(0, next.bytes);
         continue;
       }
       if (failure !== null) throw failure;
@@ -148,7 +173,7 @@ export function socketChunks(fd: number): StoppableChunks {
     stop() {
       if (ended) return;
       ended = true;
-      ready = null;
+      ready.length = 0;
       socket.destroy();
       wake();
     },

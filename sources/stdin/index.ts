@@ -3,7 +3,7 @@
  * (`redisctl-mcp 2>&1 >/dev/null | audit-router …`) or a file redirected in.
  * Stopping ends reading at once.
  *
- * Standard input itself is read from fd 0 into one reused buffer (./fd-chunks.ts: no fresh
+ * Standard input itself is read from fd 0 into two reused buffers (./fd-chunks.ts: no fresh
  * 64 KiB Buffer per read; a terminal falls back to process.stdin); a stream passed in (tests) is
  * iterated as it is.
  */

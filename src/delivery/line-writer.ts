@@ -301,6 +301,16 @@ export abstract class LineSink implements Sink {
         this.logger.info('sink writes succeed again', { sink: this.name, type: this.type, ...this.describe() });
       }
     }
+    // Only a partial batch left: it waits for the end of this turn of the event loop, as in
+    // write(), since the input this completion unblocks may still add to it. Sealing it now would
+    // cut the batches short whenever the writes keep up (more, smaller writes).
+    if (this.queue.length === 0 && this.openCount > 0) {
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.onTick);
+      }
+      return;
+    }
     this.pump();
   }
 

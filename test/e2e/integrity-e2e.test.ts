@@ -55,7 +55,7 @@ function chainedConfig(trailDir: string, extra = ''): string {
   const config = join(dir.path, `chain-${basename(trailDir)}.toml`);
   writeFileSync(
     config,
-    `[sinks.archive]\ntype = "file"\npath = ${JSON.stringify(join(trailDir, NAME))}\nsize = "16K"\nmax_files = 0\n` +
+    `[sinks.archive]\ntype = "file"\npath = ${JSON.stringify(join(trailDir, NAME))}\nsize = "16K"\ncompress = "gzip"\nmax_files = 0\n` +
       `integrity = { key_file = ${JSON.stringify(keys.chainKeyFile)}, signing_key_file = ${JSON.stringify(keys.signingKeyFile)}${extra} }\n` +
       `[sinks.copy]\ntype = "stdout"\n`,
   );

@@ -1,6 +1,6 @@
 /**
  * The stdin source's reader (sources/stdin/fd-chunks.ts): one reused buffer, every byte once, in
- * order, for a file and a pipe; stop() ends a wait on an idle pipe; a terminal-like descriptor
+ * order, for a file and a pipe, two buffers in turn; stop() ends a wait on an idle pipe; a terminal-like descriptor
  * falls back to the stream. And
  * end to end: bin/audit-router with a file as its stdin (a shell's `<`), lines across chunks.
  */
@@ -37,7 +37,7 @@ function pattern(size: number): Buffer {
 }
 
 describe('stdin chunks', () => {
-  it('reads every byte of a regular file once, in order, into one reused buffer', async () => {
+  it('reads every byte of a regular file once, in order, into two buffers used in turn', async () => {
     const file = join(dir.path, 'input');
     const data = pattern(CHUNK_BYTES * 3 + 123);
     writeFileSync(file, data);
@@ -46,13 +46,13 @@ describe('stdin chunks', () => {
       expect(readMethod(fd)).toBe('file');
       const got = await collectChunks(stdinChunks(fd, noFallback));
       expect(got.data.equals(data)).toBe(true);
-      expect([got.count, got.buffers]).toEqual([4, 1]);
+      expect([got.count, got.buffers]).toEqual([4, 2]);
     } finally {
       closeSync(fd);
     }
   });
 
-  it('reads a pipe into one reused buffer, pausing it while a chunk is held (backpressure)', async () => {
+  it('reads a pipe into two reused buffers, never overwriting a chunk still held (backpressure)', async () => {
     const fifo = join(dir.path, 'fifo-data');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const data = pattern(CHUNK_BYTES * 5 + 7);
@@ -73,7 +73,7 @@ describe('stdin chunks', () => {
       copies.push(copy);
     }
     expect(Buffer.concat(copies).equals(data)).toBe(true);
-    expect(buffers.size).toBe(1);
+    expect(buffers.size).toBeLessThanOrEqual(2);
     await writerDone;
   });
 
