@@ -4,12 +4,13 @@
  * Why not `process.stdin`: its stream allocates a fresh 64 KiB Buffer for every read. Those are
  * off-heap memory that V8 frees only when it collects the small objects holding them, so at full
  * speed they pile up (~15–40 MB of RSS here) and their accounting forces extra garbage
- * collections. Here each chunk is a view of one of two buffers used in turn, valid until the consumer asks for
- * the next one: the core's loop (src/core/run.ts) cuts it into lines and routes them
- * synchronously, and the line splitter copies a partial last line before returning.
+ * collections. Here each chunk is a view of one of two buffers used in turn, valid until the
+ * consumer asks for the next one: the core's loop (src/core/run.ts) cuts it into lines and routes
+ * them synchronously, and the line splitter copies a partial last line before returning. The
+ * other buffer is filled meanwhile, so the next chunk is usually there when asked for.
  *
  * - A pipe, FIFO or socket is read by libuv's event loop (a `net.Socket` with `onread`: the
- *   kernel copies straight into our buffer), paused after each chunk until the next is asked for.
+ *   kernel copies straight into our buffers), paused while both hold unread data.
  *   Not with `fs.read`: a read waiting on an idle pipe would hold a thread-pool thread that the
  *   process cannot exit without.
  * - A regular file is read with `fs.read` (it never waits).
