@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runRouter, tempDir } from '../support/cli';
 import { startDatadogIntake } from '../support/datadog-intake';
 import { startFluentdServer } from '../support/fluentd-server';
+import { startOtlpReceiver } from '../support/otlp-receiver';
 
 const dir = tempDir('ar-k8s-meta-');
 afterAll(() => dir.cleanup());
@@ -70,6 +71,29 @@ describe('[kubernetes] metadata', () => {
     } finally {
       await intake.close();
       await fluentd.close();
+    }
+  });
+
+  it('OTLP: the pod, namespace, node and container become k8s.* resource attributes; the record is unchanged', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const config = join(dir.path, 'otlp.toml');
+      writeFileSync(
+        config,
+        ['[kubernetes]', 'container = "mcp"', '[sinks.otel]', 'type = "otlp"', `endpoint = "${receiver.url}"`, 'batch = { linger = "10ms" }'].join('\n') + '\n',
+      );
+      const r = await runRouter(['-c', config], { input: EVENT + '\n', env: ENV });
+      expect(r.code, r.stderr).toBe(0);
+      expect(receiver.records).toHaveLength(1);
+      expect(receiver.records[0]!.resource).toMatchObject({
+        'k8s.pod.name': 'mcp-7d9f-abcde',
+        'k8s.namespace.name': 'tools',
+        'k8s.node.name': 'node-a1',
+        'k8s.container.name': 'mcp',
+      });
+      expect(receiver.records[0]!.body).toBe(EVENT);
+    } finally {
+      await receiver.close();
     }
   });
 
