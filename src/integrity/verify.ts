@@ -747,26 +747,13 @@ class TrailVerifier {
         return;
       }
     }
-    if (last.kind === 'checkpoint' && !this.options.live) {
-      this.add({
-        severity: 'error',
-        kind: 'truncated',
-        file: last.file,
-        line: last.line,
-        seq: last.seq,
-        message: `the trail ends with a "${last.reason}" checkpoint at line ${last.line} (seq ${last.seq}), not a shutdown one: audit-router closed the file without stopping (after a write error: see its log) and wrote nothing after it, or records after it were cut off`,
-      });
-      return;
-    }
-    this.add({
-      severity: 'error',
-      kind: 'truncated',
-      file: last.file,
-      line: last.line,
-      seq: last.seq,
-      message: this.options.live
-        ? `the trail ends at line ${last.line} (seq ${last.seq}) and no checkpoint was written for over twice the interval after ${where}: records after line ${last.line} were cut off, or audit-router stopped without closing the file`
-        : `the trail ends at line ${last.line} (seq ${last.seq}) without a shutdown checkpoint, ${after} record(s) after ${where}: records after it were cut off, audit-router stopped without closing the file, or it is still running (then use --live)`,
-    });
+    // The trail ends after a checkpoint that is not a shutdown one, or after records no checkpoint covers.
+    const message =
+      last.kind === 'checkpoint' && !this.options.live
+        ? `the trail ends with a "${last.reason}" checkpoint at line ${last.line} (seq ${last.seq}), not a shutdown one: audit-router closed the file without stopping (after a write error: see its log) and wrote nothing after it, or records after it were cut off`
+        : this.options.live
+          ? `the trail ends at line ${last.line} (seq ${last.seq}) and no checkpoint was written for over twice the interval after ${where}: records after line ${last.line} were cut off, or audit-router stopped without closing the file`
+          : `the trail ends at line ${last.line} (seq ${last.seq}) without a shutdown checkpoint, ${after} record(s) after ${where}: records after it were cut off, audit-router stopped without closing the file, or it is still running (then use --live)`;
+    this.add({ severity: 'error', kind: 'truncated', file: last.file, line: last.line, seq: last.seq, message });
   }
 }
