@@ -119,6 +119,25 @@ export const KEY_CACHE_LIMIT = 8192;
 export const KEY_SENSITIVE = 1;
 
 export const KEY_HAS_URL = 4;
+/** A key naming a location (endpoint, host, address…): its value may be `user:pass@host`. */
+export const KEY_LOCATION = 8;
+
+/** Last words of a key that names a location (a connection's address, with or without a scheme). */
+const LOCATION_WORDS: ReadonlySet<string> = new Set([
+  'endpoint', 'endpoints', 'host', 'hosts', 'hostname', 'address', 'addresses', 'addr', 'server', 'servers',
+  'upstream', 'upstreams', 'target', 'targets', 'url', 'urls', 'uri', 'uris', 'location', 'dsn', 'connection',
+  'conn', 'proxy', 'remote', 'origin', 'destination', 'dest', 'backend', 'peer', 'peers', 'broker', 'brokers',
+  'seed', 'seeds', 'master', 'primary', 'replica', 'replicaof', 'slaveof', 'sentinel', 'sentinels', 'node', 'nodes',
+]);
+/** Endings of a one-word key that name a location (`redisEndpoint` is two words; `redisendpoint` one). */
+const LOCATION_ENDINGS: readonly string[] = ['endpoint', 'hostname', 'address', 'upstream', 'location', 'connection', 'dsn', 'url', 'uri'];
+
+/** Whether a key names a location, by its last word or the ending of its normalised name. */
+export function isLocationName(normalised: string, words: readonly string[]): boolean {
+  if (words.length > 0 && LOCATION_WORDS.has(words[words.length - 1]!)) return true;
+  for (let i = 0; i < LOCATION_ENDINGS.length; i++) if (normalised.endsWith(LOCATION_ENDINGS[i]!)) return true;
+  return false;
+}
 
 /**
  * Writes one mask: what replaces `secret`, found by `rule`. The default is `placeholder`
@@ -172,7 +191,9 @@ export class KeyClassifier {
     if (v !== undefined) return v;
     v = 0;
     const normalised = normaliseKey(key);
-    if (isCredentialName(normalised, keyWords(key), this.names)) v |= KEY_SENSITIVE;
+    const words = keyWords(key);
+    if (isCredentialName(normalised, words, this.names)) v |= KEY_SENSITIVE;
+    else if (isLocationName(normalised, words)) v |= KEY_LOCATION;
     else if (hasNonAscii(key)) {
       // Compatibility forms (full-width letters, ligatures) fold to ASCII under NFKC, and Cyrillic
       // or Greek look-alikes (`pаssword` with a Cyrillic а) to the Latin letter they imitate; the
@@ -338,7 +359,11 @@ export function isCredentialName(normalised: string, words: readonly string[], e
     if (w === 'key' || w === 'keys') {
       keyOrPrivate = true;
       if (i > 0 && QUALIFIER_WORDS.has(words[i - 1]!)) return true;
-    } else if (w === 'private') keyOrPrivate = true;
+    } else if (w === 'private') {
+      // `ssh_private`, `tls_private`: a qualifier's private part; `private` alone is a flag.
+      keyOrPrivate = true;
+      if (i > 0 && QUALIFIER_WORDS.has(words[i - 1]!)) return true;
+    }
     else if (MATERIAL_WORDS.has(w)) material = true;
   }
   return material && keyOrPrivate;

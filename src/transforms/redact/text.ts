@@ -13,7 +13,7 @@
  * Every function returns its input (the same string) when nothing was masked, and writes masks
  * only through the Mask it is given, with the rule's name.
  */
-import { normaliseKey, REDACTED, SECRET_CONFIG_PARAMETERS, type KeyClassifier, type Mask } from './keys';
+import { REDACTED, type KeyClassifier, type Mask } from './keys';
 
 export class TextMasker {
   /** Set by maskPairs: the segment ended where a sensitive key's value starts. */
@@ -219,7 +219,8 @@ function unquotedEnd(s: string, p: number): number {
 
 /**
  * False when a string cannot hold a secret the text rules find: every pair, header, command,
- * flag and query parameter needs a blank, `=`, `:`, `%` or a control character next to it.
+ * flag and query parameter needs a blank, `=`, `:`, `%` or a control character next to it, and
+ * a scheme-relative URL's userinfo `//` and `@`.
  */
 export function mayHoldTextSecret(s: string): boolean {
   if (s.length < 4) return false;
@@ -229,24 +230,27 @@ export function mayHoldTextSecret(s: string): boolean {
     // `key:value`, but not the colons of a time or a number (`10:30:00`).
     if (c === 58 /* : */ && !(i > 0 && isDigitCode(s.charCodeAt(i - 1)) && isDigitCode(s.charCodeAt(i + 1)))) return true;
   }
-  return false;
+  // `//token@host/path`: a scheme-relative URL's userinfo needs no colon.
+  return s.indexOf('@') > 1 && s.indexOf('//') >= 0;
 }
 
 function isDigitCode(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-const COMMAND_GATE_RE = /auth|hello|migrate|acl|config|sentinel|user|pass|-a |-u |--/i;
+const COMMAND_GATE_RE = /auth|hello|migrate|acl|config|sentinel|user|pass|-a |-u |--|[0-9][)#] "/i;
 
 /** False when the text has nothing the Redis and flag rules look for. */
 export function mayHoldCommand(s: string): boolean {
-  return s.length >= 6 && (s.indexOf(' ') >= 0 || s.indexOf('\t') >= 0) && COMMAND_GATE_RE.test(s);
+  return s.length >= 6 && (s.indexOf(' ') >= 0 || s.indexOf('\t') >= 0 || s.indexOf('\n') >= 0) && COMMAND_GATE_RE.test(s);
 }
 
 /** What the command, PEM and flag rules need: the mask and the key rules. */
 export interface TextRules {
   mask: Mask;
   isSensitiveKey(name: string): boolean;
+  /** A sensitive key, or a secret-bearing Redis config parameter (`tls-key-file-pass`). */
+  isSecretName(name: string): boolean;
 }
 
 // ---- PEM private keys ----
@@ -359,7 +363,7 @@ class Edits {
 const upper = (t: Token | undefined): string => (t === undefined ? '' : t.text.toUpperCase());
 
 function isSecretParameter(name: string, m: TextRules): boolean {
-  return SECRET_CONFIG_PARAMETERS.has(normaliseKey(name)) || m.isSensitiveKey(name);
+  return m.isSecretName(name);
 }
 
 /** ACL rules: `>pass`, `<pass` (add/remove a password), `#hash`, `!hash` (by SHA-256). */
@@ -441,6 +445,36 @@ const CONFIG_NAME_RE = /(?<![\w-])(requirepass|masterauth|primaryauth|tls-key-fi
 const FLAG_RE = /(?<=^|[\s"'`])(--?)([A-Za-z][\w-]{0,63})(?:=|[ \t]+)(?=\S)/g;
 const CLI_RE = /(?:redis|valkey|keydb)-cli\b/;
 
+/**
+ * Whether `at` starts a line, or an item of redis-cli output on a line of its own (`1) "user …`,
+ * `   2) "user …` as ACL LIST prints it, or a quoted line).
+ */
+function atListItemStart(s: string, at: number): boolean {
+  let p = at - 1;
+  if (p >= 0 && s.charCodeAt(p) === 34 /* " */) p--;
+  for (;;) {
+    while (p >= 0 && isBlank(s.charCodeAt(p))) p--;
+    // A line break, or one written as `\n` inside an escaped string.
+    if (p < 0 || s.charCodeAt(p) === 10 || s.charCodeAt(p) === 13 || (s.charCodeAt(p) === 110 && s.charCodeAt(p - 1) === 92)) return true;
+    if (s.charCodeAt(p) !== 41 /* ) */ || p === 0 || !isDigitCode(s.charCodeAt(p - 1))) return false;
+    p--;
+    while (p >= 0 && isDigitCode(s.charCodeAt(p))) p--;
+  }
+}
+
+/** Words that follow `auth` in prose (`auth failed`, `Auth ok`), never a password. */
+const PROSE_AFTER_AUTH: ReadonlySet<string> = new Set([
+  'ok', 'okay', 'failed', 'failure', 'fails', 'error', 'errors', 'err', 'succeeded', 'success', 'successful', 'done',
+  'required', 'denied', 'timeout', 'disabled', 'enabled', 'missing', 'invalid', 'expired', 'refused', 'rejected',
+  'pending', 'skipped', 'complete', 'completed', 'started', 'is', 'was', 'for', 'with', 'to', 'the', 'and', 'or',
+]);
+
+function isAuthShape(t: Token[]): boolean {
+  if (t.length < 1 || t.length > 2) return false;
+  const last = t[t.length - 1]!.text.toLowerCase().replace(/[.!?:]+$/, '');
+  return !PROSE_AFTER_AUTH.has(last) && !(t.length === 2 && PROSE_AFTER_AUTH.has(t[0]!.text.toLowerCase()));
+}
+
 /** Whether the text before `at` (skipping blanks) ends where a command can start. */
 function atCommandStart(s: string, at: number): boolean {
   let p = at - 1;
@@ -472,18 +506,82 @@ export function maskRedisText(s: string, m: TextRules): string {
     if (at > 0 && /[\w.-]/.test(s[at - 1]!)) continue;
     const word = match[1]!;
     const name = word.toUpperCase();
-    const capitals = word === name;
+    // Mixed case (`aUtH`) is no prose spelling: it counts as capitals.
+    const capitals = word === name || (word !== word.toLowerCase() && word.slice(1) !== word.slice(1).toLowerCase());
     const start = atCommandStart(s, at);
-    if (name === 'USER' ? word !== 'user' || !(at === 0 || s[at - 1] === '\n') : !capitals && !start) continue;
+    if (name === 'USER' && (word !== 'user' || !atListItemStart(s, at))) continue;
     const lineEnd = lineEndFrom(s, at);
     const tokens = tokenize(s, at + word.length, lineEnd);
+    // `sent auth hunter2` in prose: AUTH in lower case with the shape of the command (one or two
+    // operands to the end of the command) is one, unless its operand is a word of prose (`Auth ok`).
+    if (name !== 'USER' && !capitals && (name === 'AUTH' ? !isAuthShape(tokens) : !start)) continue;
     maskCommand(e, name, tokens, start, capitals, m);
     // The command's operands are done with (HELLO 3 AUTH … is not read again as AUTH …).
     COMMAND_RE.lastIndex = Math.max(at + word.length, tokens.length > 0 ? tokens[tokens.length - 1]!.end : 0);
   }
   maskConfigValues(s, e);
+  if (s.indexOf('"') >= 0) maskNamedReplyValues(s, e, m);
   maskFlags(s, e, m);
   return e.apply();
+}
+
+/**
+ * A reply as redis-cli prints it, whose item names a secret: the value after it is masked, with
+ * everything nested in it. `3) "passwords"` / `4) 1) "<sha256>"` / `   2) "<sha256>"` (ACL
+ * GETUSER), `1) "requirepass"` / `2) "x"` (CONFIG GET), `3) "password"` / `4) "x"` (HGETALL), and
+ * RESP3 maps (`1# "passwords" => 1) "<sha256>"`). Names are the odd items of a list (a map's keys).
+ */
+function maskNamedReplyValues(s: string, e: Edits, m: TextRules): void {
+  NAMED_ITEM_RE.lastIndex = 0;
+  for (let match = NAMED_ITEM_RE.exec(s); match !== null; match = NAMED_ITEM_RE.exec(s)) {
+    const name = match[4]!;
+    const map = match[3] === '#';
+    if ((!map && Number(match[2]) % 2 === 0) || !isSecretParameter(name, m)) continue;
+    const column = match[1]!.length;
+    let p = match.index + match[0].length;
+    let lineEnd = lineEndFrom(s, p);
+    if (map) {
+      // `=> value` on the same line.
+      maskQuoted(s, p, lineEnd, e);
+    } else {
+      // The value is the next item: the next line, numbered at the same column.
+      p = nextLine(s, lineEnd);
+      if (p < 0) continue;
+      lineEnd = lineEndFrom(s, p);
+      const item = /^[ \t]*[0-9]+\)/.exec(s.slice(p, Math.min(lineEnd, p + column + 16)));
+      if (item === null || item[0].length - item[0].trimStart().length !== column) continue;
+      maskQuoted(s, p + item[0].length, lineEnd, e);
+    }
+    // Lines indented past the name's column are nested in the value.
+    for (p = nextLine(s, lineEnd); p >= 0; p = nextLine(s, lineEnd)) {
+      lineEnd = lineEndFrom(s, p);
+      let q = p;
+      while (q < lineEnd && isBlank(s.charCodeAt(q))) q++;
+      if (q - p <= column || q === lineEnd) break;
+      maskQuoted(s, q, lineEnd, e);
+    }
+    NAMED_ITEM_RE.lastIndex = Math.max(NAMED_ITEM_RE.lastIndex, lineEnd);
+  }
+}
+
+/** An item that is a quoted name alone on its line (`3) "passwords"`, `  2) 1) "x"`, `1# "x" =>`). */
+const NAMED_ITEM_RE = /^([ \t]*(?:[0-9]+[)#~][ \t]+)*)([0-9]+)([)#])[ \t]+"([^"\\\r\n]{1,128})"(?:[ \t]*(?=\r?$)|[ \t]+=>[ \t]*)/gm;
+
+/** Where the line after the one ending at `lineEnd` starts, or -1 at the end of the text. */
+function nextLine(s: string, lineEnd: number): number {
+  let p = lineEnd;
+  if (s.charCodeAt(p) === 13) p++;
+  if (s.charCodeAt(p) === 10) p++;
+  return p > lineEnd && p < s.length ? p : -1;
+}
+
+/** Masks the content of every "…" string in s[p, end). */
+function maskQuoted(s: string, p: number, end: number, e: Edits): void {
+  for (let q = s.indexOf('"', p); q >= 0 && q < end; q = s.indexOf('"', q + 1)) {
+    const close = Math.min(closingQuote(s, q + 1, 34), end);
+    e.token('redis_reply_value', { start: q, end: close + 1, from: q + 1, to: close, text: s.slice(q + 1, close) });
+    q = close;
+  }
 }
 
 /**
@@ -494,21 +592,71 @@ function maskConfigValues(s: string, e: Edits): void {
   CONFIG_NAME_RE.lastIndex = 0;
   for (let match = CONFIG_NAME_RE.exec(s); match !== null; match = CONFIG_NAME_RE.exec(s)) {
     let p = match.index + match[0].length;
-    if (s[p] === '"' || s[p] === "'") p++;
+    while (s[p] === '"' || s[p] === "'" || (s[p] === '\\' && (s[p + 1] === '"' || s[p + 1] === '\\'))) p++;
     while (p < s.length && isBlank(s.charCodeAt(p))) p++;
+    if (s[p] === ',' || s[p] === ';' || s[p] === '&') {
+      // The name as a parameter's value, then the value's own pair (`parameter=requirepass,
+      // value=x`, `{"parameter": "requirepass", "value": "x"}` echoed in a message).
+      VALUE_PAIR_RE.lastIndex = p + 1;
+      const pair = VALUE_PAIR_RE.exec(s);
+      if (pair !== null) maskPairValue(s, VALUE_PAIR_RE.lastIndex, e);
+      continue;
+    }
     if (s[p] === ':' || s[p] === '=') p++;
     while (p < s.length && isBlank(s.charCodeAt(p))) p++;
     if (s[p] === '\r') p++;
-    if (s[p] === '\n') {
-      // redis-cli: the value is the next numbered line.
-      p++;
+    // A line break, or one written as `\n` inside an escaped string (`out="1) \"requirepass\"\n2) \"x\""`).
+    const escapedBreak = s[p] === '\\' && s[p + 1] === 'n';
+    if (s[p] === '\n' || escapedBreak) {
+      // redis-cli: the value is the next numbered line; without numbers (--raw, or not a
+      // terminal), the next line.
+      p += escapedBreak ? 2 : 1;
       const numbered = /^[ \t]*[0-9]+\)[ \t]*/.exec(s.slice(p, p + 16));
-      if (numbered === null) continue;
-      p += numbered[0].length;
+      if (numbered !== null) p += numbered[0].length;
+      else if (!aloneOnLine(s, match.index)) continue;
     }
     if (p >= s.length) continue;
+    if (s[p] === '\\' && s[p + 1] === '"') {
+      // An escaped quoted value: up to the next `\"`.
+      const close = s.indexOf('\\"', p + 2);
+      const to = close < 0 ? lineEndFrom(s, p) : close;
+      e.token('redis_config_value', { start: p, end: to, from: p + 2, to, text: s.slice(p + 2, to) });
+      continue;
+    }
     e.token('redis_config_value', tokenize(s, p, lineEndFrom(s, p))[0]);
   }
+}
+
+/** After `, `: a `value` pair (`value=`, `"value": `, `\"value\":`), up to its value. */
+const VALUE_PAIR_RE = /[ \t]*(?:\\*["'])?(?:value|val|new_value|newvalue|setting)(?:\\*["'])?[ \t]*[:=][ \t]*/iy;
+
+/** The value at `p`: quoted (escaped quotes too) or up to a separator; its content masked. */
+function maskPairValue(s: string, p: number, e: Edits): void {
+  let q = p;
+  while (s.charCodeAt(q) === 92 /* \ */) q++;
+  const c = s.charCodeAt(q);
+  let from = p;
+  let to: number;
+  if (c === 34 || c === 39) {
+    from = q + 1;
+    const delimiter = s.slice(p, q + 1);
+    to = q === p ? closingQuote(s, from, c) : s.indexOf(delimiter, from);
+    if (to < 0) to = s.length;
+  } else {
+    to = p;
+    while (to < s.length && !VALUE_END.has(s.charCodeAt(to))) to++;
+  }
+  e.token('redis_config_value', { start: p, end: to, from, to, text: s.slice(from, to) });
+}
+
+/** What ends an unquoted value in a pair list: blanks, separators, closing brackets. */
+const VALUE_END: ReadonlySet<number> = new Set([9, 10, 13, 32, 44, 59, 38, 41, 125, 93]);
+
+/** Whether the name at `at` stands alone on its line (a reply printed without numbers). */
+function aloneOnLine(s: string, at: number): boolean {
+  const c = at > 0 ? s.charCodeAt(at - 1) : 10;
+  if (c !== 10 && c !== 13 && !(c === 110 && s.charCodeAt(at - 2) === 92)) return false;
+  return true;
 }
 
 /** `--password x`, `--api-key=x` (any flag named like a credential), and `-a x` of redis-cli. */

@@ -14,6 +14,8 @@ export interface RuleContext {
   /** Writes a mask (keys.ts `Mask`: the one function every rule writes its masks through). */
   mask: Mask;
   isSensitiveKey(name: string): boolean;
+  /** A sensitive key, or a secret-bearing Redis config parameter. */
+  isSecretName(name: string): boolean;
   /** A location (import/export URI, path): credentials masked, with or without a scheme. */
   maskLocation(rule: string, location: string): string;
 }

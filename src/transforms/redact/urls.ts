@@ -180,6 +180,88 @@ export class UrlMasker {
     }
     return changed ? parts.join('&') : params;
   }
+  /**
+   * Userinfo written without a scheme, in text: `//user:pass@host` (scheme-relative) and
+   * `user:pass@host:port` / `user:pass@host/path` anywhere (not `user:bob@example.com`, a Redis key).
+   * With `location` (the value of a location-like key: endpoint, host, address, server, upstream,
+   * target…) `user:pass@host` alone counts too, and so does a userinfo without a colon
+   * (`token@host:6379`, `token@host/path`); an e-mail address (`bob@example.com`) does not.
+   * Each part is masked like a URL's (`redacted:redacted@host`).
+   */
+  maskBareUserinfo(s: string, location: boolean): string {
+    let at = s.indexOf('@');
+    if (at < 0) return s;
+    let out = '';
+    let copied = 0;
+    while (at >= 0) {
+      let start = at;
+      while (start > 0 && !isRunDelimiter(s.charCodeAt(start - 1))) start--;
+      let end = at + 1;
+      while (end < s.length && !isRunDelimiter(s.charCodeAt(end))) end++;
+      // The run's last `@` ends its userinfo (a password may hold an `@`).
+      const last = s.lastIndexOf('@', end - 1);
+      const from = this.userinfoStart(s, start, last, location);
+      if (from >= 0) {
+        const userinfo = s.slice(from, last);
+        const masked = this.maskUserinfo(userinfo);
+        if (masked !== userinfo) {
+          out += s.slice(copied, from) + masked;
+          copied = last;
+        }
+      }
+      at = s.indexOf('@', end);
+    }
+    return copied === 0 ? s : out + s.slice(copied);
+  }
+
+  /**
+   * Where the userinfo before `at` starts in the run s[start, at), or -1 when the run is not
+   * `userinfo@host`.
+   */
+  private userinfoStart(s: string, start: number, at: number, location: boolean): number {
+    const run = s.slice(start, at);
+    // A URL (`scheme://`, JSON-escaped or not) is the URL rules' business.
+    if (run.indexOf('://') >= 0 || run.indexOf(':\\/\\/') >= 0) return -1;
+    let from = start;
+    let relative = false;
+    if (run.startsWith('//')) {
+      from += 2;
+      relative = true;
+    } else if (run.startsWith('\\/\\/')) {
+      from += 4;
+      relative = true;
+    }
+    let userinfo = s.slice(from, at);
+    if (userinfo === '' || userinfo.indexOf('/') >= 0 || userinfo.indexOf('\\') >= 0) return -1;
+    let colon = userinfo.indexOf(':');
+    if (!relative) {
+      // `endpoint=u:p@h`, `a,u:p@h`: the userinfo starts after the separator before the user.
+      const head = colon < 0 ? userinfo : userinfo.slice(0, colon);
+      let cut = -1;
+      for (let i = head.length - 1; i >= 0; i--) {
+        const c = head.charCodeAt(i);
+        if (c === 61 /* = */ || c === 44 /* , */ || c === 59 /* ; */ || c === 124 /* | */) {
+          cut = i;
+          break;
+        }
+      }
+      if (cut >= 0) {
+        from += cut + 1;
+        userinfo = userinfo.slice(cut + 1);
+        colon -= colon < 0 ? 0 : cut + 1;
+        if (userinfo === '') return -1;
+      }
+      if (colon >= 0 && NON_HIERARCHICAL_SCHEMES.has(userinfo.slice(0, colon).toLowerCase())) return -1;
+    }
+    const host = hostAfter(s, at + 1);
+    if (host < 0) return -1;
+    const next = s.charCodeAt(host);
+    const portOrPath = (next === 58 /* : */ && isDigit(s.charCodeAt(host + 1))) || next === 47 /* / */;
+    if (relative) return from;
+    if (colon >= 0) return portOrPath || location ? from : -1;
+    return location && portOrPath ? from : -1;
+  }
+
   /** `user:password` of a URL, each part masked (redisctl-mcp: `redacted:redacted`). */
   private maskUserinfo(userinfo: string): string {
     if (userinfo === '') return '';
@@ -187,7 +269,7 @@ export class UrlMasker {
     const m = USERINFO_RE.exec(userinfo)!;
     const user = m[1]!;
     const password = m[2];
-    const part = (p: string) => (p === '' ? '' : MASK_TOKEN_RE.test(p) ? p : this.maskPart(p));
+    const part = (p: string) => (p === '' || p === REDACTED || MASK_TOKEN_RE.test(p) ? p : this.maskPart(p));
     return part(user) + (password === undefined ? '' : ':' + part(password));
   }
 
@@ -196,7 +278,7 @@ export class UrlMasker {
    * written without a scheme (`user:pass@host/path`) is masked too.
    */
   maskSchemelessUserinfo(rule: string, s: string): string {
-    if (s === REDACTED || urlMark(s, 0) >= 0) return s;
+    if (s === REDACTED || urlMark(s, 0) >= 0 || s.startsWith('//')) return s;
     const at = s.lastIndexOf('@');
     if (at <= 0) return s;
     const slash = s.indexOf('/');
@@ -206,6 +288,32 @@ export class UrlMasker {
     return userinfo === REDACTED ? s : this.mask(rule, userinfo) + s.slice(at);
   }
 
+}
+
+/** Schemes written without `//` whose `scheme:x@host` is an address, not a userinfo. */
+const NON_HIERARCHICAL_SCHEMES: ReadonlySet<string> = new Set(['mailto', 'sip', 'sips', 'tel', 'xmpp', 'im', 'pres', 'urn', 'news', 'nntp', 'cid', 'mid']);
+
+/** What ends a run of text that may be `userinfo@host`: blanks, quotes, brackets of prose. */
+function isRunDelimiter(c: number): boolean {
+  return c <= 32 || c === 34 || c === 39 || c === 96 || c === 60 || c === 62 || c === 40 || c === 41 || c === 123 || c === 125 || c === 127;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** The end of a host name or `[v6]` address at `p`, or -1 when there is none. */
+function hostAfter(s: string, p: number): number {
+  if (s.charCodeAt(p) === 91 /* [ */) {
+    const close = s.indexOf(']', p);
+    return close > p + 1 && IPV6_RE.test(s.slice(p + 1, close)) ? close + 1 : -1;
+  }
+  const from = p;
+  for (; p < s.length; p++) {
+    const c = s.charCodeAt(p);
+    if (!(isAlpha(c) || isDigit(c) || c === 45 /* - */ || c === 46 /* . */ || c === 95 /* _ */)) break;
+  }
+  return p > from && isAlpha(s.charCodeAt(from)) ? p : p > from && isDigit(s.charCodeAt(from)) ? p : -1;
 }
 
 function isAlpha(c: number): boolean {

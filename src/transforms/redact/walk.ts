@@ -8,7 +8,7 @@
 import { isExactNumber, parseJson, stringifyJson } from '../../util/exact-json';
 import type { JsonObject, JsonValue } from '../../util/json';
 import { isJsonObject } from '../../util/json';
-import { KEY_HAS_URL, KEY_SENSITIVE, MASK_TOKEN_RE, REDACTED, type KeyClassifier, type Mask } from './keys';
+import { KEY_HAS_URL, KEY_LOCATION, KEY_SENSITIVE, MASK_TOKEN_RE, normaliseKey, REDACTED, SECRET_CONFIG_PARAMETERS, type KeyClassifier, type Mask } from './keys';
 import { maskCommandArray, maskPrivateKeyBlocks, maskRedisText, mayHoldCommand, mayHoldTextSecret, type TextMasker, type TextRules } from './text';
 import type { RuleContext, ToolRule } from './tool-rules';
 import { urlMark, type UrlMasker } from './urls';
@@ -26,6 +26,7 @@ export class Walker {
     this.rules = {
       mask,
       isSensitiveKey: (name) => keys.isSensitiveKey(name),
+      isSecretName: (name) => keys.isSensitiveKey(name) || SECRET_CONFIG_PARAMETERS.has(normaliseKey(name)),
       maskLocation: (rule, location) => this.maskLocation(rule, location),
     };
   }
@@ -36,10 +37,57 @@ export class Walker {
    */
   redactText(text: string): string {
     if (text.length === 0) return text;
+    let out = this.redactPlainText(text);
+    if (out.indexOf('%') >= 0 && ENCODED_TEXT_RE.test(out)) out = this.redactEncodedRuns(out, 0);
+    if (out.indexOf('\\') >= 0 && out.indexOf('"') >= 0) out = this.redactEscapedStrings(out);
+    if (out.indexOf('\x1b') < 0) return out;
+    // Terminal escapes (colours) between a command or a name and its secret hide the secret from
+    // the rules: the text is judged again without them, and written without them if that finds more.
+    const bare = out.replace(TERMINAL_ESCAPE_RE, '');
+    const again = this.redactPlainText(bare);
+    return again === bare ? out : again;
+  }
+
+  /**
+   * Runs of percent-encoded text (`redis%3A%2F%2Fu%3Apw%40h`, `password%3Dx`): decoded, redacted,
+   * and encoded again when something was masked (a run that does not decode is left to the rules
+   * that already ran on it).
+   */
+  private redactEncodedRuns(s: string, nest: number): string {
+    return s.replace(ENCODED_RUN_RE, (run) => {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+      let masked = this.redactPlainText(decoded);
+      if (nest < 2 && masked.indexOf('%') >= 0 && ENCODED_TEXT_RE.test(masked)) masked = this.redactEncodedRuns(masked, nest + 1);
+      return masked === decoded ? run : encodeURIComponent(masked);
+    });
+  }
+
+  /**
+   * Quoted strings with escapes in text (`output="1) \\"requirepass\\"\\n2) \\"x\\""` as tracing
+   * writes a multi-line value): unescaped, redacted as text of their own, escaped again when
+   * something was masked. Only `\\n`, `\\r`, `\\"` and `\\\\` are read (the escapes that JSON and
+   * Rust's Debug share); any other escape is kept as written.
+   */
+  private redactEscapedStrings(s: string): string {
+    return s.replace(ESCAPED_STRING_RE, (whole, inner: string) => {
+      const decoded = inner.replace(SIMPLE_ESCAPE_RE, unescapeOne);
+      const masked = this.redactPlainText(decoded);
+      return masked === decoded ? whole : '"' + masked.replace(ESCAPE_BACK_RE, escapeOne) + '"';
+    });
+  }
+
+  private redactPlainText(text: string): string {
     this.text.pendingValue = false;
     let s = maskPrivateKeyBlocks(text, this.rules);
     s = urlMark(s, 0) < 0 ? this.text.maskPairs(s) : this.urls.maskUrls(s, 0, true);
     s = this.text.maskEncodedParams(s);
+    // `user:pass@host:port` and `//user:pass@host` without a scheme.
+    if (s.indexOf('@') >= 0) s = this.urls.maskBareUserinfo(s, false);
     return mayHoldCommand(s) ? maskRedisText(s, this.rules) : s;
   }
 
@@ -48,7 +96,8 @@ export class Walker {
    * location written without a scheme (`user:pass@host/path`).
    */
   maskLocation(rule: string, location: string): string {
-    return this.urls.maskSchemelessUserinfo(rule, this.redactText(location));
+    // The userinfo first, whole (`[REDACTED]@host/path`), then the text rules on what is left.
+    return this.redactText(this.urls.maskSchemelessUserinfo(rule, location));
   }
 
   walk(value: JsonValue, depth: number): JsonValue {
@@ -58,6 +107,8 @@ export class Walker {
     if (Array.isArray(value)) {
       // A Redis command as an array of strings: its secret operands by the command's grammar.
       if (value.length > 1 && typeof value[0] === 'string' && allStrings(value)) maskCommandArray(value as string[], this.rules);
+      // `[name, value, …]` as CONFIG GET, HGETALL and ACL GETUSER reply in JSON.
+      if (value.length > 1 && (value.length & 1) === 0) this.maskNamedPairs(value);
       for (let i = 0; i < value.length; i++) {
         const item = value[i]!;
         if (typeof item === 'string' || (typeof item === 'object' && item !== null)) {
@@ -68,6 +119,21 @@ export class Walker {
       return value;
     }
     return this.walkObject(value, depth);
+  }
+
+  /**
+   * A flat list of `name, value` pairs (`["requirepass","x","maxmemory","0"]`, `[…,"passwords",
+   * ["<sha256>"],…]`): the value after a secret name is masked, unless it is a secret name too
+   * (then the list is one of names: `["password","token"]`).
+   */
+  private maskNamedPairs(items: JsonValue[]): void {
+    for (let i = 0; i + 1 < items.length; i += 2) {
+      const name = items[i];
+      if (typeof name !== 'string' || !mayNameSecret(name) || !this.rules.isSecretName(name)) continue;
+      const value = items[i + 1]!;
+      if (value === REDACTED || value === null || (typeof value === 'string' && mayNameSecret(value) && this.rules.isSecretName(value))) continue;
+      items[i + 1] = this.mask('reply_pair', value);
+    }
   }
 
   walkObject(obj: JsonObject, depth: number): JsonValue {
@@ -89,8 +155,11 @@ export class Walker {
       }
       if ((v & KEY_HAS_URL) !== 0) urlKeys = true;
       let out: JsonValue;
-      if (typeof item === 'string') out = this.redactString(item, depth + 1);
-      else if (typeof item === 'object' && item !== null) out = this.walk(item, depth + 1);
+      if (typeof item === 'string') {
+        out = this.redactString(item, depth + 1);
+        // A location's value may be `user:pass@host` without a scheme (`token@host:6379` too).
+        if ((v & KEY_LOCATION) !== 0 && typeof out === 'string' && out.indexOf('@') >= 0) out = this.urls.maskBareUserinfo(out, true);
+      } else if (typeof item === 'object' && item !== null) out = this.walk(item, depth + 1);
       else continue;
       if (out !== item) obj[key] = out;
     }
@@ -136,7 +205,8 @@ export class Walker {
     if (!mayHoldTextSecret(s)) return s;
     // A Redis key or a colon list (`lb:weekly`, `rate:api:10.0.0.1`): only a `key:value` pair can
     // be in it, so the text rules run only when a word before a colon is a sensitive key.
-    if (isColonList(s) && !this.sensitiveBeforeColon(s)) return s;
+    // One with an `@` may be `user:pass@host:port`.
+    if (isColonList(s) && !this.sensitiveBeforeColon(s) && s.indexOf('@') < 0) return s;
     return this.redactText(s);
   }
 
@@ -221,6 +291,34 @@ function hasForeignSpace(s: string, end: number): boolean {
     if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return true;
   }
   return false;
+}
+
+/** A "…" string in text holding at least one backslash escape (no raw newline in it). */
+const ESCAPED_STRING_RE = /"((?:[^"\\\n]|\\.)*?\\[nr"\\](?:[^"\\\n]|\\.)*)"/g;
+const SIMPLE_ESCAPE_RE = /\\([nr"\\])/g;
+/** `\\\\` decodes to a private-use character, so that a backslash left in the text is one of an escape kept as written. */
+const BACKSLASH = '\ue000';
+const ESCAPE_BACK_RE = /[\n\r"\ue000]/g;
+
+function unescapeOne(_m: string, c: string): string {
+  return c === 'n' ? '\n' : c === 'r' ? '\r' : c === '"' ? '"' : BACKSLASH;
+}
+
+function escapeOne(c: string): string {
+  return c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '"' ? '\\"' : '\\\\';
+}
+
+/** Percent-encoded `:`, `=`, `@` or `/`: what an encoded URL or pair holds. */
+const ENCODED_TEXT_RE = /%(?:3[AaDd]|40|2[Ff])/;
+const ENCODED_RUN_RE = /[^\s"'<>`]*%(?:3[AaDd]|40|2[Ff])[^\s"'<>`]*/g;
+/** CSI (colours, cursor), OSC (titles, links) and two-character escape sequences. */
+const TERMINAL_ESCAPE_RE = /\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+
+/** A cheap test before the key rules: a short name holding a credential word's letters. */
+const SECRET_NAME_GATE_RE = /pass|pw|auth|secret|token|key|cred|cookie|otp|pin|jwt|bearer|priv|cert/i;
+
+function mayNameSecret(s: string): boolean {
+  return s.length > 1 && s.length <= 64 && SECRET_NAME_GATE_RE.test(s);
 }
 
 function allStrings(a: JsonValue[]): boolean {
