@@ -1,9 +1,10 @@
 /**
  * Gzip of a rotated file with bounded memory: the source is read into one reused buffer, each
  * piece goes through zlib only once the previous one has been consumed, and the compressed
- * output is written as it comes. rotating-file-stream's own gzip pipes a `fs.createReadStream`
- * into zlib: a fresh 64 KiB Buffer per read, garbage that V8 only collects now and then, so a
- * 100 MB file briefly costs ~30–40 MB of RSS; this costs one buffer and zlib's state.
+ * output is written as it comes. A `fs.createReadStream` piped into zlib (what
+ * rotating-file-stream, used before, did) takes a fresh 64 KiB Buffer per read, garbage that V8
+ * only collects now and then, so a 100 MB file briefly costs ~30–40 MB of RSS; this costs one
+ * buffer and zlib's state.
  */
 import { close, open, read, write } from 'node:fs';
 import { promisify } from 'node:util';

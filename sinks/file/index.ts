@@ -1,10 +1,15 @@
 /**
  * The `file` sink: JSON lines appended to a file rotated by size and/or interval
- * (rotating-file-stream 3), optionally gzip-compressed, with retention by count and total size.
+ * (`rotating-file.ts`), optionally gzip-compressed, with retention by count and total size.
  *
  * Rotated files are named `<file>.<UTC yyyymmddThhmmss.mmm>Z.<nnn>[.gz]`, e.g.
  * `audit.jsonl.20260305T103000.123Z.001.gz`: they sort by name in the order they were written
  * (`listRotated`). The sink also serves as the dead-letter destination (`role: 'dead_letter'` in its context).
+ *
+ * The file renamed away, deleted or replaced under a running sink (without SIGHUP) is noticed
+ * after every batch, logged once per occurrence, counted (`reopened`) and `path` opened again;
+ * a batch written into a deleted file is written again to the new one (README: "Removed,
+ * replaced or renamed without SIGHUP").
  *
  * Disk full and I/O errors (ENOSPC, EDQUOT, EIO, EROFS) never lose the batch being written: the
  * bytes a failed write left are cut off again, the batch waits in memory (up to `queue`) and is
@@ -12,17 +17,16 @@
  * cutting a torn line off fails too, the next write starts with a newline, so a reader never
  * sees a valid record glued to a torn one.
  */
-import { readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createStream } from 'rotating-file-stream';
-import type { Options as RfsOptions, RotatingFileStream } from 'rotating-file-stream';
 import { ChainWriter, chainSettings, ConfigError, SinkError, LineSink, LINE_SINK_DEFAULTS, ioErrorCode, parseBytes, parseDuration } from '../../src/sdk';
 import type { ChainSettings, LineSinkOptions, Target, LogFields, SinkContext, SinkFactory, SinkOptions } from '../../src/sdk';
 import OPTIONS_SCHEMA from './options.schema.json';
-import { gzipFile } from './gzip';
+import { RotatingFile, type MovedEvent, type RotatingFileOptions } from './rotating-file';
+import { listRotated } from './rotated-names';
+
+export { listRotated };
 
 /**
  * What `--file <path>` (a path alone) gets. Rotated files are not compressed unless `compress =
@@ -39,7 +43,7 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EIO',
 
 interface FileSettings {
   path: string;
-  rfs: RfsOptions;
+  file: RotatingFileOptions;
   /** The tamper-evident chain (option `integrity`), or null. */
   chain: ChainSettings | null;
   queue: NonNullable<LineSinkOptions['queue']>;
@@ -52,7 +56,7 @@ interface TornLine {
 }
 
 class FileSink extends LineSink {
-  private stream: RotatingFileStream | null = null;
+  private stream: RotatingFile | null = null;
   private reopening: Promise<void> | null = null;
   private retryAt = 0;
   private released = false;
@@ -70,6 +74,7 @@ class FileSink extends LineSink {
       retry: settings.retry,
       ...(context.latency ? { latency: context.latency } : {}),
     });
+    this.counters.reopened = 0;
   }
 
   protected override retryable(error: Error): boolean {
@@ -157,21 +162,31 @@ class FileSink extends LineSink {
     return { path: this.settings.path };
   }
 
-  private openStream(): RotatingFileStream {
-    const stream = createStream(rotatedNamer(this.settings.path, this.settings.rfs.compress === 'gzip'), this.settings.rfs);
-    boundGzip(stream, this.settings.rfs.mode);
-    stream.on('error', (error) => {
+  private openStream(): RotatingFile {
+    const stream = new RotatingFile(this.settings.file);
+    stream.on('error', (error: Error) => {
       this.report(error);
       this.drop(stream);
     });
     stream.on('open', () => hardenFileHandle(stream, this.tornLine));
     this.chain?.watch(stream); // after the hardening: the chain wraps the hardened handle
-    stream.on('rotated', (rotated) => {
+    stream.on('rotated', (rotated: string) => {
       fsyncPath(rotated);
       this.logger.debug('file rotated', { sink: this.name, path: this.settings.path, rotated });
     });
-    stream.on('removed', (removed) => this.logger.debug('rotated file removed', { sink: this.name, removed }));
-    stream.on('warning', (warning) =>
+    stream.on('removed', (removed: string) => this.logger.debug('rotated file removed', { sink: this.name, removed }));
+    stream.on('moved', ({ how, rewritten }: MovedEvent) => {
+      this.counters.reopened = (this.counters.reopened ?? 0) + 1;
+      this.chain?.closing('reopen');
+      this.logger.warn('output file was removed/replaced; reopened', {
+        sink: this.name,
+        path: this.settings.path,
+        // removed: deleted, or another file moved over it; renamed: moved away (what was written is there)
+        how,
+        batch: how === 'renamed' ? 'in the renamed file' : rewritten ? 'written again to the new file' : 'failed',
+      });
+    });
+    stream.on('warning', (warning: Error) =>
       this.logger.warn('file rotation warning', { sink: this.name, path: this.settings.path, code: ioErrorCode(warning) }),
     );
     return stream;
@@ -205,40 +220,39 @@ export const createSink: SinkFactory = async (options, context) => {
   return sink;
 };
 
-/** Turns validated options into rotating-file-stream options. Throws ConfigError on values it cannot use. */
+/** Turns validated options into the rotating file's settings. Throws ConfigError on values it cannot use. */
 function fileSettings(options: SinkOptions, baseDir: string, where: string): FileSettings {
   const raw = options['path'];
   if (typeof raw !== 'string' || raw === '') throw new ConfigError('a path is required', undefined, 'path');
   const path = resolve(baseDir, raw);
-  const rfs: RfsOptions = { intervalUTC: true, history: `${path}.history` };
 
-  const size = option(options, 'size', FILE_DEFAULTS.size);
-  if (size !== false && size !== 0) rfs.size = `${bytes(size, 'size', 1)}B`;
+  const sizeOption = option(options, 'size', FILE_DEFAULTS.size);
+  const size = sizeOption !== false && sizeOption !== 0 ? bytes(sizeOption, 'size', 1) : null;
 
   const interval = options['interval'];
-  if (interval !== undefined && interval !== false) rfs.interval = rfsInterval(interval);
+  const intervalMs = interval !== undefined && interval !== false ? checkedInterval(interval) : null;
 
   const compress = option(options, 'compress', FILE_DEFAULTS.compress);
-  if (compress === 'gzip') rfs.compress = 'gzip'; // never `true`: it shells out to gzip with unquoted paths
-  else if (compress !== false) throw new ConfigError('must be "gzip" or false', undefined, 'compress');
+  if (compress !== 'gzip' && compress !== false) throw new ConfigError('must be "gzip" or false', undefined, 'compress');
 
-  const maxFiles = option(options, 'max_files', FILE_DEFAULTS.max_files);
-  if (maxFiles !== 0) {
-    if (typeof maxFiles !== 'number' || !Number.isSafeInteger(maxFiles) || maxFiles < 0)
+  const maxFilesOption = option(options, 'max_files', FILE_DEFAULTS.max_files);
+  let maxFiles: number | null = null;
+  if (maxFilesOption !== 0) {
+    if (typeof maxFilesOption !== 'number' || !Number.isSafeInteger(maxFilesOption) || maxFilesOption < 0)
       throw new ConfigError('must be a whole number (0 keeps every rotated file)', undefined, 'max_files');
-    rfs.maxFiles = maxFiles;
+    maxFiles = maxFilesOption;
   }
 
-  const maxSize = options['max_size'];
-  if (maxSize !== undefined && maxSize !== 0) rfs.maxSize = `${bytes(maxSize, 'max_size', 1)}B`;
+  const maxSizeOption = options['max_size'];
+  const maxSize = maxSizeOption !== undefined && maxSizeOption !== 0 ? bytes(maxSizeOption, 'max_size', 1) : null;
 
-  const mode = option(options, 'mode', FILE_DEFAULTS.mode);
-  if (typeof mode !== 'string' || !/^0?[0-7]{3}$/.test(mode))
+  const modeOption = option(options, 'mode', FILE_DEFAULTS.mode);
+  if (typeof modeOption !== 'string' || !/^0?[0-7]{3}$/.test(modeOption))
     throw new ConfigError('must be an octal string such as "0600"', undefined, 'mode');
-  rfs.mode = parseInt(mode, 8);
+  const mode = parseInt(modeOption, 8);
 
-  if (!rfs.maxFiles && !rfs.maxSize) delete rfs.history;
-  return { path, rfs, chain: chainSettings(options['integrity'], baseDir), ...queueAndRetry(options, where) };
+  const file: RotatingFileOptions = { path, size, intervalMs, gzip: compress === 'gzip', maxFiles, maxSize, mode };
+  return { path, file, chain: chainSettings(options['integrity'], baseDir), ...queueAndRetry(options, where) };
 }
 
 /** `queue = { max_events, max_bytes }` and `retry = { initial_backoff, max_backoff }`, as for network sinks. */
@@ -280,8 +294,8 @@ function bytes(value: unknown, key: string, min: number): number {
   return n;
 }
 
-/** Maps a duration to rotating-file-stream's syntax: whole days, or hours/minutes/seconds dividing a day/hour/minute. */
-function rfsInterval(value: unknown): string {
+/** A rotation interval in ms: whole days, or hours/minutes/seconds dividing a day/hour/minute (UTC boundaries). */
+function checkedInterval(value: unknown): number {
   const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
   const fail = (): never => {
     throw new ConfigError(
@@ -291,71 +305,23 @@ function rfsInterval(value: unknown): string {
     );
   };
   if (ms === null || ms <= 0) return fail();
-  const units: Array<[string, number, number]> = [
-    ['d', 86_400_000, Infinity],
-    ['h', 3_600_000, 24],
-    ['m', 60_000, 60],
-    ['s', 1000, 60],
+  // [unit size, what it must divide]: days, hours of a day, minutes of an hour, seconds of a minute.
+  const units: Array<[number, number]> = [
+    [86_400_000, Infinity],
+    [3_600_000, 24],
+    [60_000, 60],
+    [1000, 60],
   ];
-  for (const [unit, size, divides] of units) {
+  for (const [size, divides] of units) {
     if (ms % size !== 0) continue;
     const n = ms / size;
-    if (divides === Infinity || divides % n === 0) return `${n}${unit}`;
+    if (divides === Infinity || divides % n === 0) return ms;
     break; // a bigger unit matched but does not divide its period: smaller units cannot fix that
   }
   return fail();
 }
 
-const STAMP = /^(\d{8}T\d{6}\.\d{3}Z)\.(\d{3})(\.gz)?$/;
-
-/**
- * The rotated files of `path` (absolute paths), oldest first. The current file is not included;
- * read it last to get the whole trail.
- */
-export function listRotated(path: string): string[] {
-  const file = resolve(path);
-  const dir = dirname(file);
-  const prefix = basename(file) + '.';
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((name) => name.startsWith(prefix) && STAMP.test(name.slice(prefix.length)))
-    .sort()
-    .map((name) => join(dir, name));
-}
-
-/**
- * rotating-file-stream's name generator. Times are UTC; a clock stepping back never produces a
- * name sorting before an existing one (the last stamp used, or found on disk, is a floor).
- */
-function rotatedNamer(path: string, gzip: boolean): (time: number | Date | null, index?: number) => string {
-  let floor = 0;
-  const last = listRotated(path).pop();
-  if (last) floor = parseStamp(STAMP.exec(basename(last).slice(basename(path).length + 1))![1]!);
-  return (time, index = 1) => {
-    if (time === null) return path;
-    let t = typeof time === 'number' ? time : time.getTime();
-    if (t < floor) t = floor;
-    floor = t;
-    return `${path}.${formatStamp(t)}.${String(index).padStart(3, '0')}${gzip ? '.gz' : ''}`;
-  };
-}
-
-function formatStamp(t: number): string {
-  const iso = new Date(t).toISOString(); // 2026-03-05T10:30:00.123Z
-  return iso.slice(0, 19).replace(/[-:]/g, '') + iso.slice(19);
-}
-
-function parseStamp(stamp: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z$/.exec(stamp)!;
-  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!);
-}
-
-/** The part of rotating-file-stream's open file handle we harden. */
+/** The part of the open file handle we harden. */
 interface WritableHandle {
   write(buffer: Buffer, offset?: number, length?: number): Promise<{ bytesWritten: number }>;
   close(): Promise<void>;
@@ -368,14 +334,13 @@ const HARDENED = Symbol('audit-router.hardened');
 const NEWLINE = Buffer.from('\n');
 
 /**
- * rotating-file-stream writes with one `FileHandle.write` and ignores `bytesWritten`, so a short
- * write (disk almost full) would lose the rest of the batch silently; and it never fsyncs. Its
- * handle (a private field, checked defensively) is given a write that loops until everything is
- * written (cutting a partial line back off on failure) and a close that waits for the write in
- * flight and fsyncs first.
+ * One `FileHandle.write` may write less than it was given (disk almost full), which would lose
+ * the rest of the batch silently, and closing does not fsync. The open file's handle is given a
+ * write that loops until everything is written (cutting a partial line back off on failure) and
+ * a close that waits for the write in flight and fsyncs first.
  */
-function hardenFileHandle(stream: RotatingFileStream, tornLine: TornLine): void {
-  const fh = (stream as unknown as { file?: FileHandle }).file as (WritableHandle & { [HARDENED]?: true }) | undefined;
+function hardenFileHandle(stream: RotatingFile, tornLine: TornLine): void {
+  const fh = stream.file as (WritableHandle & { [HARDENED]?: true }) | null;
   if (!fh || fh[HARDENED] || typeof fh.write !== 'function' || typeof fh.close !== 'function') return;
   fh[HARDENED] = true;
   const write = fh.write.bind(fh);
@@ -422,20 +387,6 @@ function hardenFileHandle(stream: RotatingFileStream, tornLine: TornLine): void 
     await inFlight;
     await fh.datasync().catch(() => {});
     return close();
-  };
-}
-
-/**
- * rotating-file-stream gzips a rotated file through `fs.createReadStream` (a fresh 64 KiB Buffer
- * per read: ~30–40 MB of garbage in RSS for a 100 MB file); its `gzip(destination)` method (a
- * private one, checked defensively) is replaced by `gzipFile`, which reads into one reused buffer.
- */
-function boundGzip(stream: RotatingFileStream, mode: number | undefined): void {
-  const rfs = stream as unknown as { gzip?: unknown; filename?: unknown };
-  if (typeof rfs.gzip !== 'function') return;
-  rfs.gzip = async (destination: string): Promise<void> => {
-    if (typeof rfs.filename !== 'string') throw new Error('rotating-file-stream: no current file to compress');
-    await gzipFile(rfs.filename, destination, mode === undefined ? {} : { mode });
   };
 }
 

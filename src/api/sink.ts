@@ -41,6 +41,11 @@ export interface SinkCounters {
    * so that plugins written before it still type-check.
    */
   rejected?: number;
+  /**
+   * Times the sink opened its destination again because it was removed, replaced or renamed
+   * away under it without a SIGHUP (file sink). Optional: other sinks leave it out.
+   */
+  reopened?: number;
   /** Bytes waiting in memory or in a disk buffer. */
   bufferedBytes: number;
   /** Events kept in a disk buffer at close, to be delivered on the next start. */

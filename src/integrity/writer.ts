@@ -3,7 +3,7 @@
  * opens every file with an `open` record and closes segments with checkpoints (at rotation, at
  * shutdown, every interval), continuing the chain of the newest file on disk after a restart.
  *
- * It hooks in at the file handle rotating-file-stream writes through (as the file sink's hardening
+ * It hooks in at the file handle the file sink's rotating file writes through (as the sink's hardening
  * does), so it sees exactly the bytes that reach each file, in order, and the moment a file is
  * closed for rotation. Every operation on a handle is queued: a checkpoint from the interval timer
  * never interleaves with a batch. A failed write rolls the chain back, so what is on disk always
@@ -32,7 +32,7 @@ export interface ChainOptions {
   sink: string;
 }
 
-/** The part of a FileHandle the chain wraps (rotating-file-stream's private `file`). */
+/** The part of a FileHandle the chain wraps (the rotating file's `file`). */
 interface ChainedHandle {
   write(buffer: Buffer): Promise<unknown>;
   close(): Promise<void>;
@@ -117,7 +117,7 @@ export class ChainWriter {
   }
 
   /**
-   * Follows one rotating-file-stream: must be called right after the stream is created and after
+   * Follows one rotating file (sinks/file/rotating-file.ts): must be called right after it is created and after
    * the sink's own 'open' listener (the chain wraps the hardened handle, never the other way).
    */
   watch(stream: EventEmitter): void {

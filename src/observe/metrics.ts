@@ -163,6 +163,9 @@ export class RouterMetrics {
         return out;
       }),
     );
+    add('audit_router_file_reopened_total', 'Times a file sink opened its file again because it was removed, replaced or renamed away under it (no SIGHUP).', 'counter', () =>
+      this.perSink((sink) => (sink.counters.reopened === undefined ? [] : [[{ sink: sink.name }, sink.counters.reopened]])),
+    );
     add('audit_router_sink_buffered_events', 'Events accepted and not yet delivered, dead-lettered or failed.', 'gauge', () =>
       this.perSink((sink) => [[{ sink: sink.name }, pendingEvents(sink.counters)]]),
     );

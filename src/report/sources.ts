@@ -4,7 +4,7 @@
  *
  * The file sink writes `<base>` and rotates it to `<base>.<UTC yyyymmddThhmmss.mmm>Z.<nnn>[.gz]`
  * (names that sort in the order they were written), and keeps `<base>.history`, the list of
- * rotated files retention still keeps (rotating-file-stream's index, absolute paths, oldest first).
+ * rotated files retention still keeps (the file sink's index, absolute paths, oldest first).
  * So a trail is: its rotated files by name, then `<base>`. Naming `<base>` (or a directory) reads
  * the whole trail; naming rotated files reads just those. Every file is read once, whatever
  * names it. The history index is read, not reported as data: rotated files it lists that are gone
@@ -153,7 +153,7 @@ function historyNotes(g: TrailGroup): string[] {
   return gone === 0 ? [] : [`${basename(history)} lists ${gone} rotated file(s) that are gone (retention removed them, or they were moved)`];
 }
 
-/** A `.history` file that is rotating-file-stream's index (absolute paths of rotated files), not a trail. */
+/** A `.history` file that is the file sink's index (absolute paths of rotated files), not a trail. */
 function isHistoryOf(path: string): boolean {
   try {
     const head = readFileSync(path, 'utf8').slice(0, 4096).split('\n')[0] ?? '';
