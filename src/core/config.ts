@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type Ajv from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { translateErrors } from './config-errors';
 import { parseAddress } from '../util/address';
 import { ConfigError } from '../util/errors';
 import { isJsonObject, type JsonObject, type JsonValue } from '../util/json';
@@ -119,54 +120,26 @@ function compileCached(schema: object): ValidateFunction {
   return validate;
 }
 
-function keyOf(base: string, e: ErrorObject): string {
-  const path = e.instancePath.slice(1).split('/').filter(Boolean).join('.');
-  const joined = [base, path].filter(Boolean).join('.');
-  if (e.keyword === 'additionalProperties') {
-    const extra = (e.params as { additionalProperty: string }).additionalProperty;
-    return [joined, extra].filter(Boolean).join('.');
-  }
-  if (e.keyword === 'required') {
-    const missing = (e.params as { missingProperty: string }).missingProperty;
-    return [joined, missing].filter(Boolean).join('.');
-  }
-  return joined;
-}
+/** The shared delivery schema, for resolving `$ref`s in error translation. */
+let deliverySchema: object | null = null;
+const lookupSchema = (id: string): Record<string, unknown> | undefined => {
+  if (id !== 'delivery.schema.json') return undefined;
+  deliverySchema ??= readSchema('delivery.schema.json');
+  return deliverySchema as Record<string, unknown>;
+};
 
-function messageOf(e: ErrorObject): string {
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return 'unknown key';
-    case 'required':
-      return 'is required';
-    case 'pattern':
-      return e.schemaPath.includes('duration')
-        ? 'must be a duration such as "200ms", "30s", "1d"'
-        : e.schemaPath.includes('size')
-          ? 'must be a size such as "64K", "100M"'
-          : (e.message ?? 'is invalid');
-    case 'enum':
-      return `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
-    default:
-      return e.message ?? e.keyword;
-  }
-}
-
-/** Validates `data` and throws one ConfigError listing every problem (file: key: what). */
+/**
+ * Validates `data` and throws one ConfigError listing every problem (file: key: what), in the
+ * words of src/core/config-errors.ts. One problem: its key is the error's key; several: each line
+ * names its own.
+ */
 function validateAgainst(schema: object, data: unknown, file: string | undefined, base: string): void {
   const validate = compileCached(schema);
   if (validate(data)) return;
-  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const e of errors) {
-    const line = `${keyOf(base, e) || '(top level)'}: ${messageOf(e)}`;
-    if (seen.has(line)) continue;
-    lines.push(line);
-    seen.add(line);
-  }
-  const first = errors[0];
-  throw new ConfigError(lines.join('; '), file, first ? keyOf(base, first) : undefined);
+  const problems = translateErrors(validate.errors ?? [], base, schema, lookupSchema);
+  const [first] = problems;
+  if (problems.length === 1 && first) throw new ConfigError(first.message, file, first.key || '(top level)');
+  throw new ConfigError(problems.map((p) => `${p.key || '(top level)'}: ${p.message}`).join('; ') || 'is not valid', file);
 }
 
 /** `${NAME}` → the environment variable; `$${` stays a literal `${`. */
@@ -201,10 +174,40 @@ function readToml(file: string, what: string): JsonObject {
     const { parse } = require('smol-toml') as typeof import('smol-toml'); // only when there is a file to read
     return toJson(parse(text)) as JsonObject;
   } catch (err) {
-    // smol-toml's message names the line and column; it quotes only the TOML source the user wrote.
-    const msg = (err as Error).message.split('\n')[0] ?? 'invalid TOML';
-    throw new ConfigError(`invalid TOML: ${msg}`, file);
+    throw tomlError(err, text, file);
   }
+}
+
+/**
+ * A TOML syntax error: file:line:column, smol-toml's reason (its first line: a fixed sentence)
+ * and the key the line declares, when it declares one. The line itself is never shown: it may
+ * hold a secret (`api_key = "…` without its closing quote).
+ */
+function tomlError(err: unknown, text: string, file: string): ConfigError {
+  const { line, column } = err as { line?: unknown; column?: unknown };
+  const reason = ((err as Error).message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '') || 'not valid TOML';
+  if (typeof line !== 'number' || typeof column !== 'number') return new ConfigError(`invalid TOML: ${reason}`, file);
+  return new ConfigError(`invalid TOML: ${reason}`, file, tomlKeyAt(text, line), { line, column });
+}
+
+/** The dotted key declared on a TOML line (with its table's name), or undefined. Names only, never values. */
+function tomlKeyAt(text: string, line: number): string | undefined {
+  const lines = text.split(/\r?\n/);
+  const bare = (k: string): string => k.replace(/\s+/g, '').replace(/["']/g, '');
+  const keyMatch = /^\s*([A-Za-z0-9_.\-"' ]+?)\s*=/.exec(lines[line - 1] ?? '');
+  let table = '';
+  for (let i = line - 1; i >= 0; i--) {
+    const header = /^\s*\[\[?\s*([A-Za-z0-9_.\-"' ]+?)\s*\]\]?\s*(#.*)?$/.exec(lines[i] ?? '');
+    if (header?.[1]) {
+      table = bare(header[1]);
+      break;
+    }
+  }
+  if (!keyMatch?.[1]) {
+    const header = /^\s*\[\[?\s*([A-Za-z0-9_.\-"' ]+)/.exec(lines[line - 1] ?? '');
+    return header?.[1] ? bare(header[1]) : undefined;
+  }
+  return [table, bare(keyMatch[1])].filter(Boolean).join('.');
 }
 
 /** TOML dates become strings; everything else maps to JSON as is. */

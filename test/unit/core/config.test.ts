@@ -101,7 +101,7 @@ describe('config loading', () => {
   });
 
   it('rejects wrong types and bad sizes and durations', async () => {
-    expect((await configError('[input]\npassthrough = "yes"\n[sinks.a]\ntype = "stdout"\n')).message).toContain('input.passthrough: must be boolean');
+    expect((await configError('[input]\npassthrough = "yes"\n[sinks.a]\ntype = "stdout"\n')).message).toContain('input.passthrough: must be true or false');
     expect((await configError('[input]\nmax_line_bytes = "lots"\n[sinks.a]\ntype = "stdout"\n')).message).toContain('input.max_line_bytes: must be a size');
     expect((await configError('shutdown_timeout = "soon"\n[sinks.a]\ntype = "stdout"\n')).message).toContain('shutdown_timeout: must be a duration');
   });
