@@ -10,8 +10,8 @@
  * Writes are blocking (fs.writeSync on fd 1, retried on EAGAIN): a router that stops reading
  * stalls the writer, as it would stall a real server.
  */
-const fs = require('node:fs');
 const path = require('node:path');
+const { writeAll } = require('./write-all.js');
 const { generate } = require(path.join(__dirname, '..', '..', 'scripts', 'generate-stream.js'));
 
 const count = Number(process.argv[2] ?? 1000);
@@ -19,17 +19,6 @@ const seed = Number(process.argv[3] ?? 1);
 const perTick = Number(process.argv[4] ?? 10);
 const tickMs = Number(process.argv[5] ?? 5);
 
-function writeAll(fd, text) {
-  let buffer = Buffer.from(text);
-  while (buffer.length > 0) {
-    try {
-      buffer = buffer.subarray(fs.writeSync(fd, buffer));
-    } catch (error) {
-      if (error.code !== 'EAGAIN') throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    }
-  }
-}
 
 const lines = [...generate({ seed, lines: count, scenario: 'audit' })].map((g) => g.line);
 let next = 0;

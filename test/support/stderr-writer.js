@@ -13,8 +13,8 @@
  *
  * It never touches process.stderr/stdout (Node would make those pipes non-blocking): fs.writeSync only.
  */
-const fs = require('node:fs');
 const path = require('node:path');
+const { writeAll } = require('./write-all.js');
 const { generate } = require(path.join(__dirname, '..', '..', 'scripts', 'generate-stream.js'));
 
 const count = Number(process.argv[2] ?? 100);
@@ -23,21 +23,6 @@ process.on('SIGTERM', () => {
   writeAll(1, 'SIGTERM\n');
   if (process.env.WRITER_IGNORE_TERM !== '1') process.exit(143);
 });
-/**
- * A blocking write, even when the descriptor is non-blocking (a socketpair end can be): on
- * EAGAIN it sleeps 1 ms and tries again, so the writer stalls exactly where a blocking one would.
- */
-function writeAll(fd, text) {
-  let buffer = Buffer.from(text);
-  while (buffer.length > 0) {
-    try {
-      buffer = buffer.subarray(fs.writeSync(fd, buffer));
-    } catch (error) {
-      if (error.code !== 'EAGAIN') throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    }
-  }
-}
 
 async function main() {
   let n = 0;
